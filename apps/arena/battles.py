@@ -1,0 +1,153 @@
+"""Battles: two contestants answer one prompt side by side; a voter picks A, B, tie or both bad.
+
+    arena = Arena(VoteStore(), pool=["smollm2-135m-instruct", "smollm2-135m-instruct@creative"])
+    battle = arena.new_battle("Why is the sky blue?", session="s1")        # anonymous: random pair
+    for text_a, text_b in arena.run(battle, max_new_tokens=64):            # both stream at once
+        ...
+    reveal = arena.vote(battle, "model_a")                                  # stored, then revealed
+
+`Arena` is the one shared object of a classroom (its store is one SQLite file with its own
+locking); a `Battle` belongs to one voter's session (kept in that browser's gr.State). A battle's
+id is the vote's idempotency key: a vote sent twice (double click, retry) is stored once.
+"""
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from apps.arena import contestants as C
+from apps.arena.ratings import WINNERS
+from apps.arena.store import Vote, VoteStore, new_id
+from apps.errors import LabError
+
+ANONY, NAMED = "anony", "named"
+
+
+@dataclass
+class Battle:
+    """One voter's battle. `a`, `b` are Contestants; responses fill in while `run` streams."""
+
+    prompt: str
+    a: C.Contestant
+    b: C.Contestant
+    mode: str = ANONY
+    session: str = ""
+    battle_id: str = field(default_factory=new_id)
+    responses: list = field(default_factory=lambda: ["", ""])
+    finished: bool = False
+    winner: str | None = None
+    started: float = field(default_factory=time.time)
+
+    def public(self, reveal: bool = False) -> dict:
+        """What the voter may see: names only in named mode or after the vote."""
+        show = reveal or self.mode == NAMED or self.winner is not None
+        return {"battle_id": self.battle_id, "mode": self.mode, "prompt": self.prompt,
+                "model_a": self.a.name if show else None, "model_b": self.b.name if show else None,
+                "responses": list(self.responses), "winner": self.winner}
+
+
+class Arena:
+    """A shared arena: a pool of contestants and a vote store."""
+
+    def __init__(self, store: VoteStore | None = None, pool: list | None = None, cache=None):
+        self.store = store or VoteStore()
+        self.cache = cache
+        self._lock = threading.Lock()
+        self.pool: list[C.Contestant] = [C.parse(s) for s in (pool if pool is not None else C.default_pool())]
+
+    def set_pool(self, specs: list) -> list[C.Contestant]:
+        parsed = [C.parse(s) for s in specs]
+        with self._lock:
+            self.pool = parsed
+        return parsed
+
+    def pick_pair(self, rng: random.Random | None = None) -> tuple[C.Contestant, C.Contestant]:
+        """Two different contestants, uniformly over pairs, sides shuffled."""
+        with self._lock:
+            pool = list(self.pool)
+        if len({c.name for c in pool}) < 2:
+            raise LabError("arena.need_two", n=len(pool))
+        rng = rng or random.Random()
+        while True:
+            a, b = rng.sample(pool, 2)
+            if a.name != b.name:
+                return a, b
+
+    def new_battle(self, prompt: str, a=None, b=None, session: str = "", rng: random.Random | None = None) -> Battle:
+        """Anonymous when a and b are None (a random pair), named when both are given."""
+        if not (prompt or "").strip():
+            raise LabError("gen.empty_prompt")
+        if a is None or b is None:
+            a, b = self.pick_pair(rng)
+            mode = ANONY
+        else:
+            a, b, mode = C.parse(a), C.parse(b), NAMED
+            if a.name == b.name:
+                raise LabError("arena.same_pair")
+        return Battle(prompt=prompt.strip(), a=a, b=b, mode=mode, session=session)
+
+    def run(self, battle: Battle, max_new_tokens: int = 128, cancel: threading.Event | None = None,
+            api_key: str | None = None, seed: int | None = None):
+        """Stream both replies at once; yields (text_a, text_b) whenever either grows.
+
+        Each side runs in its own thread and posts (side, text) to a queue, so a slow API model
+        never holds back a fast local one. An error on either side stops both and is raised here.
+        """
+        cancel = cancel or threading.Event()
+        updates: queue.Queue = queue.Queue()
+
+        def worker(side: int, contestant: C.Contestant):
+            try:
+                for text in contestant.stream(battle.prompt, max_new_tokens, cancel, self.cache, api_key, seed):
+                    updates.put((side, text, None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer thread
+                cancel.set()
+                updates.put((side, None, exc))
+            finally:
+                updates.put((side, None, None))
+
+        threads = [threading.Thread(target=worker, args=(i, c), daemon=True) for i, c in enumerate((battle.a, battle.b))]
+        for th in threads:
+            th.start()
+        running, error = 2, None
+        try:
+            while running:
+                side, text, exc = updates.get()
+                if exc is not None:
+                    error = error or exc
+                elif text is None:
+                    running -= 1
+                else:
+                    battle.responses[side] = text
+                    yield tuple(battle.responses)
+        finally:
+            if running:  # the consumer went away (closed generator): stop both sides
+                cancel.set()
+            for th in threads:
+                th.join(timeout=30)
+        if error is not None:
+            raise error
+        battle.finished = True
+        yield tuple(battle.responses)
+
+    def vote(self, battle: Battle, winner: str, judge: str = "", source: str = "human") -> dict:
+        """Store the vote (once per battle) and reveal both contestants."""
+        if battle is None:
+            raise LabError("arena.no_battle")
+        if winner not in WINNERS:
+            raise LabError("arena.bad_winner", line=1, winner=winner, choices=", ".join(WINNERS))
+        if not battle.finished:
+            raise LabError("arena.not_finished")
+        if battle.winner is not None and battle.winner != winner:
+            raise LabError("arena.already_voted")
+        vote = Vote(model_a=battle.a.name, model_b=battle.b.name, winner=winner, prompt=battle.prompt,
+                    response_a=battle.responses[0], response_b=battle.responses[1],
+                    settings_a=battle.a.settings(), settings_b=battle.b.settings(), session=battle.session,
+                    mode=battle.mode if source == "human" else source, source=source, judge=judge,
+                    vote_id=battle.battle_id)
+        stored = self.store.add(vote)
+        battle.winner = winner
+        return {**battle.public(reveal=True), "stored": stored}
