@@ -139,7 +139,10 @@ class Engine:
         """GenerationResult for a prepared request (queued behind others for the same model)."""
         self._admit()
         try:
-            return await self._run(self._generate_sync, prep, threading.Event())
+            result = await self._run(self._generate_sync, prep, threading.Event())
+            # A reply cut by max_tokens can end inside a multi-byte character: drop the half.
+            result.text = result.text.rstrip("\ufffd")
+            return result
         except LabError as exc:
             raise to_serving_error(exc) from exc
         finally:
@@ -157,7 +160,7 @@ class Engine:
         def on_chunk(text: str) -> None:
             # Runs on the worker thread: hand each new piece of text to the event loop, holding back
             # a tail that could be the start of a stop string (it may yet be cut off).
-            text = text[: len(text) - _stop_prefix(text, prep.cfg.stop)]
+            text = text[: len(text) - _stop_prefix(text, prep.cfg.stop)].rstrip("\ufffd")  # half a character
             if text.startswith(sent[0]) and len(text) > len(sent[0]):
                 delta, sent[0] = text[len(sent[0]):], text
                 loop.call_soon_threadsafe(queue.put_nowait, ("delta", delta))
@@ -171,6 +174,7 @@ class Engine:
                     break
                 yield kind, value
             result = future.result()  # raises what the worker raised
+            result.text = result.text.rstrip("\ufffd")
             # Text held back while it might have been the start of a stop string arrives at the end.
             if result.text.startswith(sent[0]) and len(result.text) > len(sent[0]):
                 yield "delta", result.text[len(sent[0]):]
