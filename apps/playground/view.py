@@ -1,0 +1,211 @@
+"""Playground tab: multi-turn chat, the token view, and the decoding comparison. Wiring only."""
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+import gradio as gr
+import pandas as pd
+
+from apps import ui
+from apps.i18n import DEFAULT_LANG, t
+from apps.models import registry
+from apps.models.generation import GenerationConfig, stream, tokenize
+from apps.playground import render
+from apps.playground.decoding import PRESETS, compare, describe, preset
+
+L = DEFAULT_LANG
+MAX_COMPARE = 4
+
+
+def model_choices() -> list[str]:
+    return [s.name for s in registry.list_models() if s.kind != registry.EMBEDDING]
+
+
+def preset_choices(lang: str) -> list[tuple[str, str]]:
+    return [(t(f"playground.preset.{name}", lang), name) for name in PRESETS]
+
+
+def make_config(do_sample, temperature, top_k, top_p, min_p, rep, beams, max_new, seed, stops) -> GenerationConfig:
+    return GenerationConfig(
+        max_new_tokens=int(max_new), do_sample=bool(do_sample), temperature=float(temperature), top_k=int(top_k),
+        top_p=float(top_p), min_p=float(min_p), repetition_penalty=float(rep), num_beams=int(beams),
+        seed=None if seed is None or int(seed) < 0 else int(seed),
+        stop=[s.strip() for s in (stops or "").split(",") if s.strip()],
+    ).validate()
+
+
+def _text_of(content) -> str:
+    if isinstance(content, list):  # Gradio 6 message content: a list of parts
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return content if isinstance(content, str) else str(content or "")
+
+
+def _history(history) -> list[dict]:
+    return [{"role": m["role"], "content": _text_of(m["content"])} for m in history or []]
+
+
+def build(ctx: ui.ShellContext) -> dict:
+    c: dict[str, gr.components.Component] = {}
+    c["playground.intro"] = gr.Markdown(t("playground.intro", L))
+    with gr.Row():
+        c["playground.model"] = gr.Dropdown(model_choices(), value="smollm2-135m-instruct", allow_custom_value=True,
+                                            elem_id="pg-model", **ui.texts("playground.model", L))
+        c["playground.system"] = gr.Textbox(lines=1, scale=2, elem_id="pg-system", **ui.texts("playground.system", L))
+    with gr.Row():
+        with gr.Column(scale=3):
+            c["playground.chatbot"] = gr.Chatbot(height=380, elem_id="pg-chat", buttons=["copy"],
+                                                 **ui.texts("playground.chatbot", L))
+            c["playground.input"] = gr.Textbox(lines=2, elem_id="pg-input", **ui.texts("playground.input", L))
+            with gr.Row():
+                c["playground.send"] = gr.Button(t("playground.send", L), variant="primary", elem_id="pg-send")
+                c["playground.stop"] = gr.Button(t("playground.stop", L), variant="stop", elem_id="pg-stop")
+                c["playground.regenerate"] = gr.Button(t("playground.regenerate", L), elem_id="pg-regen")
+                c["playground.clear"] = gr.Button(t("playground.clear", L), elem_id="pg-clear")
+            stats_md = gr.Markdown("", elem_id="pg-stats")
+        with gr.Column(scale=1):
+            with gr.Accordion(t("playground.decoding", L), open=True) as acc:
+                c["playground.decoding"] = acc
+                c["playground.do_sample"] = gr.Checkbox(value=True, **ui.texts("playground.do_sample", L))
+                c["playground.temperature"] = gr.Slider(0.05, 2.0, value=0.7, step=0.05, **ui.texts("playground.temperature", L))
+                c["playground.top_k"] = gr.Slider(0, 200, value=0, step=1, **ui.texts("playground.top_k", L))
+                c["playground.top_p"] = gr.Slider(0.05, 1.0, value=0.9, step=0.01, **ui.texts("playground.top_p", L))
+                c["playground.min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, **ui.texts("playground.min_p", L))
+                c["playground.repetition_penalty"] = gr.Slider(1.0, 2.0, value=1.1, step=0.05, **ui.texts("playground.repetition_penalty", L))
+                c["playground.num_beams"] = gr.Slider(1, 8, value=1, step=1, **ui.texts("playground.num_beams", L))
+                c["playground.max_new_tokens"] = gr.Slider(1, 1024, value=128, step=1, **ui.texts("playground.max_new_tokens", L))
+                c["playground.seed"] = gr.Number(value=-1, precision=0, **ui.texts("playground.seed", L))
+                c["playground.stop_strings"] = gr.Textbox(**ui.texts("playground.stop_strings", L))
+    with gr.Tab(t("playground.tokens_tab", L), elem_id="pg-tokens-tab") as tokens_tab:
+        c["playground.tokens_tab"] = tokens_tab
+        c["playground.prompt_tokens"] = gr.Markdown("**" + t("playground.prompt_tokens", L) + "**")
+        prompt_count = gr.Markdown("", elem_id="pg-prompt-count")
+        prompt_html = gr.HTML("", elem_id="pg-prompt-tokens")
+        c["playground.rendered"] = gr.Code(language=None, interactive=False, **ui.texts("playground.rendered", L))
+        c["playground.reply_tokens"] = gr.Markdown("**" + t("playground.reply_tokens", L) + "**")
+        reply_html = gr.HTML("", elem_id="pg-reply-tokens")
+        c["playground.prob_plot"] = gr.BarPlot(x="position", y="probability", y_lim=[0, 1], height=220,
+                                               **ui.texts("playground.prob_plot", L))
+        c["playground.alternatives"] = gr.Dataframe(headers=t("playground.alt_cols", L).split("|"), wrap=True,
+                                                    interactive=False, **ui.texts("playground.alternatives", L))
+    with gr.Tab(t("playground.compare_tab", L), elem_id="pg-compare-tab") as compare_tab:
+        c["playground.compare_tab"] = compare_tab
+        c["playground.compare_intro"] = gr.Markdown(t("playground.compare_intro", L))
+        c["playground.compare_prompt"] = gr.Textbox(lines=2, **ui.texts("playground.compare_prompt", L))
+        presets_box = gr.CheckboxGroup(preset_choices(L), value=["greedy", "balanced", "beam4"],
+                                       label=t("playground.presets", L))
+        c["playground.compare_run"] = gr.Button(t("playground.compare_run", L), variant="primary")
+        with gr.Row():
+            outs = [gr.Textbox(lines=8, interactive=False, visible=i < 3, elem_classes=["pg-compare-out"])
+                    for i in range(MAX_COMPARE)]
+
+    decoding = [c[f"playground.{k}"] for k in ("do_sample", "temperature", "top_k", "top_p", "min_p",
+                                               "repetition_penalty", "num_beams", "max_new_tokens", "seed",
+                                               "stop_strings")]
+    chatbot, box = c["playground.chatbot"], c["playground.input"]
+    cancel_state = gr.State(None)  # this user's threading.Event for the generation in flight
+    token_outputs = [prompt_count, prompt_html, c["playground.rendered"], reply_html,
+                     c["playground.prob_plot"], c["playground.alternatives"]]
+
+    def add_user(message, history, lang):
+        if not (message or "").strip():
+            raise gr.Error(t("gen.empty_prompt", lang))
+        return "", (history or []) + [{"role": "user", "content": message}]
+
+    @ui.friendly
+    def respond(history, model_name, system, *args, lang):
+        cfg = make_config(*args)
+        lm = ctx.cache.get(model_name)
+        history = history or []
+        messages = _history(history)
+        cancel = threading.Event()
+        history = history + [{"role": "assistant", "content": ""}]
+        yield history, "", cancel, *[gr.update()] * len(token_outputs)
+        result = None
+        for chunk in stream(lm, messages, cfg, cancel=cancel, system=(system or None)):
+            history[-1]["content"] = chunk.text
+            result = chunk.result or result
+            if not chunk.done:
+                yield history, gr.update(), cancel, *[gr.update()] * len(token_outputs)
+        prompt_tokens = tokenize(lm, result.prompt)
+        stats = t("playground.stats_line", lang, n=result.completion_tokens, tps=result.tokens_per_s,
+                  ttft=result.ttft_s * 1000, finish=result.finish_reason)
+        probs = pd.DataFrame({"position": list(range(len(result.tokens))),
+                              "probability": [float(pow(2.718281828, tk.logprob)) for tk in result.tokens]})
+        yield (history, stats, None, t("playground.prompt_count", lang, n=len(prompt_tokens)),
+               render.prompt_tokens_html(prompt_tokens), result.prompt, render.reply_tokens_html(result.tokens),
+               probs, pd.DataFrame(render.alternatives_rows(result.tokens), columns=t("playground.alt_cols", lang).split("|")))
+
+    def respond_entry(history, model_name, system, *args):
+        *decoding_values, lang = args
+        yield from respond(history, model_name, system, *decoding_values, lang=lang)
+
+    bot_inputs = [chatbot, c["playground.model"], c["playground.system"], *decoding, ctx.lang]
+    bot_outputs = [chatbot, stats_md, cancel_state, *token_outputs]
+    send_event = box.submit(add_user, [box, chatbot, ctx.lang], [box, chatbot], queue=False,
+                                  api_visibility="private").then(
+        respond_entry, bot_inputs, bot_outputs, api_visibility="private")
+    click_event = c["playground.send"].click(add_user, [box, chatbot, ctx.lang], [box, chatbot], queue=False,
+                                  api_visibility="private").then(
+        respond_entry, bot_inputs, bot_outputs, api_visibility="private")
+
+    def drop_last_reply(history):
+        history = list(history or [])
+        while history and history[-1]["role"] == "assistant":
+            history.pop()
+        return history
+
+    regen_event = c["playground.regenerate"].click(drop_last_reply, chatbot, chatbot, queue=False,
+                                                     api_visibility="private").then(
+        respond_entry, bot_inputs, bot_outputs, api_visibility="private")
+
+    def stop(cancel):
+        if cancel is not None:
+            cancel.set()
+
+    # Setting the event ends the loop cleanly (the reply so far stays); `cancels` also frees the queue slot.
+    c["playground.stop"].click(stop, cancel_state, None, queue=False, api_visibility="private",
+                                cancels=[send_event, click_event, regen_event])
+    c["playground.clear"].click(lambda: ([], ""), None, [chatbot, stats_md], queue=False,
+                                 api_visibility="private")
+
+    @ui.friendly
+    def run_compare(model_name, prompt, names, max_new, seed, system, lang):
+        if not (prompt or "").strip():
+            raise gr.Error(t("gen.empty_prompt", lang))
+        names = list(names or [])[:MAX_COMPARE]
+        lm = ctx.cache.get(model_name)
+        rows = compare(lm, prompt, names, int(max_new), None if seed is None or int(seed) < 0 else int(seed),
+                       system=system or None)
+        updates = [gr.update(value=r.text, label=f"{t(f'playground.preset.{n}', lang)} · {describe(preset(n))}",
+                             visible=True) for n, r in rows]
+        return updates + [gr.update(visible=False)] * (MAX_COMPARE - len(updates))
+
+    c["playground.compare_run"].click(
+        run_compare, [c["playground.model"], c["playground.compare_prompt"], presets_box,
+                      c["playground.max_new_tokens"], c["playground.seed"], c["playground.system"], ctx.lang],
+        outs, api_name="compare")
+
+    def chat(message: str, history: list[dict] | None = None, model: str = "smollm2-135m-instruct",
+             system: str = "", max_new_tokens: int = 128, temperature: float = 0.0, seed: int = 0,
+             lang: str = "en") -> Iterator[str]:
+        """Chat endpoint for scripts (gradio_client): streams the reply text; temperature 0 = greedy."""
+        try:
+            cfg = GenerationConfig(max_new_tokens=int(max_new_tokens), do_sample=temperature > 0,
+                                   temperature=float(temperature) if temperature > 0 else 1.0, seed=int(seed)).validate()
+            messages = _history(history) + [{"role": "user", "content": message}]
+            if not (message or "").strip():
+                raise gr.Error(t("gen.empty_prompt", lang))
+            for chunk in stream(ctx.cache.get(model), messages, cfg, system=system or None):
+                yield chunk.text
+        except gr.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise gr.Error(ui.message(exc, lang)) from exc
+
+    gr.api(chat, api_name="chat")
+
+    ctx.on_lang(lambda lang: [gr.update(choices=preset_choices(lang), label=t("playground.presets", lang)),
+                              gr.update(value=pd.DataFrame(columns=t("playground.alt_cols", lang).split("|")))],
+                [presets_box, c["playground.alternatives"]])
+    return c

@@ -1,0 +1,102 @@
+"""Small helpers every tab's view uses: translated labels, language switching, friendly errors.
+
+Convention: a view's `build(ctx)` returns `{"tab.elem": component}`. For each key the string table
+may hold `key` (the label, or the text of a Button/Markdown), `key.info` and `key.placeholder`.
+`relabel(components, lang)` turns that into one `gr.update` per component, which is how the shell
+switches the whole page between zh and en without a reload.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, field
+
+import gradio as gr
+
+from apps.errors import LabError
+from apps.i18n import DEFAULT_LANG, t, table
+
+_TEXT_VALUED = (gr.Button, gr.Markdown, gr.DownloadButton, gr.UploadButton)
+
+
+def has(key: str) -> bool:
+    return key in table()
+
+
+def texts(key: str, lang: str = DEFAULT_LANG) -> dict:
+    """Constructor kwargs (label/info/placeholder) for the component named `key`."""
+    kwargs = {}
+    if has(key):
+        kwargs["label"] = t(key, lang)
+    for extra in ("info", "placeholder"):
+        if has(f"{key}.{extra}"):
+            kwargs[extra] = t(f"{key}.{extra}", lang)
+    return kwargs
+
+
+def relabel(components: dict[str, gr.components.Component], lang: str) -> list:
+    """One gr.update per component (in dict order) carrying its strings in `lang`."""
+    updates = []
+    for key, comp in components.items():
+        if not has(key) and not has(f"{key}.info") and not has(f"{key}.placeholder"):
+            updates.append(gr.update())
+        elif isinstance(comp, _TEXT_VALUED):
+            updates.append(gr.update(value=t(key, lang)))
+        elif isinstance(comp, (gr.Tab, gr.Accordion)):
+            updates.append(gr.update(label=t(key, lang)))
+        else:
+            updates.append(gr.update(**texts(key, lang)))
+    return updates
+
+
+def message(exc: Exception, lang: str) -> str:
+    if isinstance(exc, LabError):
+        return exc.message(lang)
+    return t("gen.failed", lang, reason=f"{type(exc).__name__}: {exc}")
+
+
+def friendly(fn):
+    """Turn a LabError (or any crash) in a handler into a gr.Error in the user's language.
+
+    The handler must take a parameter named `lang`. Works for plain functions and generators, so a
+    streaming handler that fails midway still shows a message and the app keeps serving others.
+    """
+    params = list(inspect.signature(fn).parameters)
+    lang_index = params.index("lang")
+
+    def lang_of(args, kwargs):
+        return kwargs.get("lang", args[lang_index] if len(args) > lang_index else DEFAULT_LANG)
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
+    return wrapper
+
+
+@dataclass
+class ShellContext:
+    """What the shell hands each tab's build(): the language state and shared objects."""
+
+    lang: gr.State
+    cache: object  # apps.models.ModelCache
+    lang_listeners: list = field(default_factory=list)  # (fn(lang) -> updates, outputs) pairs
+
+    def on_lang(self, fn, outputs) -> None:
+        """Extra work when the language changes (e.g. re-render a plot's captions)."""
+        self.lang_listeners.append((fn, outputs))
