@@ -124,8 +124,9 @@ class Engine:
         return Prepared(lm, prompt, n_prompt, cfg)
 
     async def prepare(self, name: str, prompt, cfg: GenerationConfig, max_tokens: int | None) -> Prepared:
-        """Load the model and check the request before any response byte is sent."""
-        return await self._run(self._prepare, name, prompt, cfg, max_tokens)
+        """Load the model and check the request before any response byte is sent. Runs outside the
+        generation pool, so a full queue can still turn away new requests at once (429)."""
+        return await asyncio.to_thread(self._prepare, name, prompt, cfg, max_tokens)
 
     def _generate_sync(self, prep: Prepared, cancel: threading.Event, on_chunk=None):
         with prep.lm.lock:  # one generation per model at a time; others wait here in order
