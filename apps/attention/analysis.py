@@ -55,7 +55,7 @@ def analyze(cache, name: str, text: str, max_tokens: int = MAX_TOKENS, check: bo
 
 
 def _mark(ok: bool) -> str:
-    return "✅" if ok else "❌"
+    return "✓" if ok else "✗"  # plain symbols: emoji fonts are often missing
 
 
 def summary_markdown(a: Analysis, lang: str) -> str:

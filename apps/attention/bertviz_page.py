@@ -91,7 +91,7 @@ def page(attentions: np.ndarray, tokens: list[str], view: str = "head", first_la
 def height(view: str, n_layers_shown: int, n_heads: int, n_tokens: int) -> int:
     """Pixels the iframe needs so the view shows without an inner scrollbar (bertviz's own geometry)."""
     if view == "head":
-        return int(n_tokens * 22.5 + 90)
+        return int(n_tokens * 22.5 + 130)  # + layer picker and head colour boxes
     thumb = n_tokens * 7 * (12 / max(1, n_heads)) + 10  # model view: thumbnailHeight per layer
     detail = n_tokens * 18 + 70
     return int(max(n_layers_shown * thumb + 40, detail) + 20)

@@ -75,7 +75,7 @@ def summary(stats: HeadStats, titles: dict[str, str], xlabel: str, ylabel: str):
             ax.set_yticks(range(0, n_layers, max(1, n_layers // 15)))
             fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
         axes[0].set_ylabel(ylabel)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0.03, 0, 1, 0.95))  # room for the Plot's own label in the corner
     return fig
 
 
