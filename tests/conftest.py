@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 
 import pytest
 import torch
@@ -30,6 +33,33 @@ def gemma(cache):
 def minilm(cache):
     """all-MiniLM-L6-v2 as a sentence-transformers embedder."""
     return cache.get("all-minilm-l6-v2", variant="st")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_url(cache):
+    """The whole lab (UI and API routes) served in this process on a free loopback port, once per session."""
+    import uvicorn
+
+    from apps.server import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(cache), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 120
+    while not server.started and time.time() < deadline:
+        time.sleep(0.2)
+    assert server.started, "the lab did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
 
 
 def pytest_collection_modifyitems(config, items):

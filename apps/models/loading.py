@@ -32,6 +32,13 @@ os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
 os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
 
 
+def _quiet_transformers() -> None:
+    """Per-tensor progress bars flood the CLI's output and the server log; our own UI shows progress."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def lab_home() -> Path:
     home = Path(os.environ.get("LLMLAB_HOME", Path.home() / ".cache" / "llmlab")).expanduser()
     home.mkdir(parents=True, exist_ok=True)
@@ -98,6 +105,7 @@ def gguf_path(spec: ModelSpec) -> Path:
 def _convert_gguf(spec: ModelSpec, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    _quiet_transformers()
     source = gguf_path(spec)
     tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
     model = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name, dtype=torch.float32)
@@ -190,6 +198,7 @@ def load_model(
     device = pick_device(device)
     dtype = dtype or pick_dtype(device)
     started = time.perf_counter()
+    _quiet_transformers()
     try:
         path = model_dir(spec)
         if variant == "st":

@@ -1,45 +1,16 @@
-"""One live lab for the whole browser session, and Debian's chromium driven by Playwright.
+"""Debian's chromium driven by Playwright, against the one live lab of the session (tests/conftest.py).
 
-The app runs in this process on a free loopback port (so it shares the model cache with the other
-tests); every request the page makes outside 127.0.0.1 is aborted, which proves the UI needs no CDN.
+Every request the page makes outside 127.0.0.1 is aborted, which proves the UI needs no CDN.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from urllib.parse import urlparse
 
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def live_url(cache):
-    import uvicorn
-
-    from apps.server import create_app
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(cache), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 120
-    while not server.started and time.time() < deadline:
-        time.sleep(0.2)
-    assert server.started, "the lab did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -81,8 +52,14 @@ def page(browser, live_url):
     context.close()
 
 
-def open_tab(page, live_url, tab_key: str):
-    """Open the lab and click the tab whose element id is tab-<key>."""
-    page.goto(live_url)
-    page.wait_for_selector("#lang-switch")
-    page.locator(f"button[id='tab-{tab_key}-button'], [id='tab-{tab_key}-button']").first.click()
+@pytest.fixture
+def open_tab(page, live_url):
+    """open_tab("playground"): load the lab in `page` and click the tab whose element id is tab-<key>."""
+
+    def go(tab_key: str):
+        page.goto(live_url)
+        page.wait_for_selector("#lang-switch")
+        page.locator(f"#tab-{tab_key}-button").click()
+        return page
+
+    return go

@@ -1,0 +1,45 @@
+"""A learner in a real browser: chat, watch the reply stream, open the token view, switch language."""
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_chat_streams_and_token_view_and_language(page, open_tab, smollm):
+    open_tab("playground")
+    # An English browser gets English: Accept-Language picks the first screen's language.
+    page.locator("#tab-playground-button", has_text="Playground").wait_for()
+    page.locator("#pg-input textarea").fill("Tell me about Paris in two sentences.")
+    page.locator("#pg-send").click()
+
+    # The reply streams: its text is seen growing before the stats line announces the end.
+    bot = page.locator("#pg-chat [data-testid='bot']").last
+    bot.wait_for(timeout=120_000)
+    lengths = set()
+    for _ in range(1200):
+        if page.locator("#pg-stats").inner_text().strip():
+            break
+        lengths.add(len(bot.inner_text().strip()))
+        page.wait_for_timeout(50)
+    page.locator("#pg-stats").get_by_text("tokens/s").wait_for(timeout=120_000)
+    assert len(lengths) >= 2, f"reply did not stream: saw lengths {lengths}"
+    assert bot.inner_text().strip()
+
+    page.locator("#pg-tokens-tab-button").click()
+    page.locator("#pg-prompt-tokens .tok").first.wait_for()
+    assert page.locator("#pg-prompt-tokens .tok").count() > 10  # chat template + question
+    reply_tokens = page.locator("#pg-reply-tokens .tok")
+    assert reply_tokens.count() >= 1
+    assert "p=" in reply_tokens.first.get_attribute("title")  # alternatives on hover
+    assert "tokens" in page.locator("#pg-prompt-count").inner_text()
+
+    page.locator("#lang-switch label").filter(has_text="中文").click()
+    page.locator("#pg-send").get_by_text("发送").wait_for()
+    assert "模型体验" in page.locator("#tab-playground-button").inner_text()
+    assert not page.blocked_requests, f"the page tried to leave the machine: {page.blocked_requests[:3]}"
+
+
+def test_empty_message_shows_an_error(page, open_tab):
+    open_tab("playground")
+    page.locator("#pg-send", has_text="Send").wait_for()
+    page.locator("#pg-send").click()
+    page.get_by_text("The prompt is empty").first.wait_for(timeout=30_000)
