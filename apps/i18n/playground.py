@@ -49,10 +49,11 @@ STRINGS = {
     "playground.prob_plot": ("每个 token 的概率", "Probability of each token"),
     "playground.compare_tab": ("解码策略对比", "Compare decodings"),
     "playground.compare_intro": (
-        "同一个提示词、同一个随机种子，用 2–4 种解码策略各生成一次，并排比较。",
-        "One prompt, one seed, 2–4 decoding strategies, outputs side by side.",
+        "同一个提示词、同一个随机种子：选几种解码策略，或者把基座模型和指令模型放在一起，最多 4 组并排比较。",
+        "One prompt, one seed: pick decoding strategies, or put a base model beside an instruct model; up to 4 outputs side by side.",
     ),
     "playground.compare_prompt": ("提示词", "Prompt"),
+    "playground.compare_models": ("模型（选一个基座、一个指令模型，看看差别）", "Models (pick a base and an instruct model to see the difference)"),
     "playground.presets": ("解码策略", "Decoding strategies"),
     "playground.compare_run": ("对比", "Compare"),
     "playground.preset.greedy": ("贪心：每步取概率最高者", "Greedy: always the most likely token"),

@@ -3,7 +3,7 @@
     llmlab generate --model smollm2-135m-instruct --prompt "What is attention?" --json
     llmlab generate --model gemma-3-270m --prompt "从前有座山" --sample --temperature 0.8 --seed 1
     llmlab tokenize --model gemma-3-270m --text "大模型" --json
-    llmlab compare --model smollm2-135m-instruct --prompt "Tell a joke" --presets greedy balanced beam4
+    llmlab compare --models smollm2-135m-instruct gemma-3-270m --prompt "What is a token?" --presets greedy
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_tokenize)
 
-    p = sub.add_parser("compare", help="one prompt under 1–4 decoding presets, side by side")
-    p.add_argument("--model", default="smollm2-135m-instruct")
+    p = sub.add_parser("compare", help="one prompt, 1–4 (model × decoding preset) pairs, side by side")
+    p.add_argument("--models", nargs="+", default=["smollm2-135m-instruct"], help="e.g. a base and an instruct model")
     p.add_argument("--prompt", required=True)
     p.add_argument("--presets", nargs="+", default=["greedy", "balanced"], help="names from the preset list")
     p.add_argument("--max-new-tokens", type=int, default=64)
@@ -115,9 +115,11 @@ def _compare(args) -> int:
     from apps.models import default_cache
     from apps.playground.decoding import compare, describe, preset
 
-    rows = compare(default_cache().get(args.model), args.prompt, args.presets, args.max_new_tokens, args.seed)
-    payload = [{"preset": n, "setting": describe(preset(n))} | result_dict(r) for n, r in rows]
-    emit(payload, args.json, "\n\n".join(f"## {p['preset']} ({p['setting']})\n{p['text']}" for p in payload))
+    lms = [default_cache().get(m) for m in args.models]
+    rows = compare(lms, args.prompt, args.presets, args.max_new_tokens, args.seed)
+    payload = [{"model": m, "preset": n, "setting": describe(preset(n))} | result_dict(r) for m, n, r in rows]
+    emit(payload, args.json, "\n\n".join(f"## {p['model']} · {p['preset']} ({p['setting']})\n{p['text']}"
+                                         for p in payload))
     return 0
 
 

@@ -40,9 +40,13 @@ def describe(cfg: GenerationConfig) -> str:
     return head + (f" rep={cfg.repetition_penalty:g}" if cfg.repetition_penalty != 1.0 else "")
 
 
-def compare(lm: LoadedModel, prompt, names: list[str], max_new_tokens: int = 64, seed: int | None = 0,
-            system: str | None = None) -> list[tuple[str, GenerationResult]]:
-    """Generate once per preset (2–4 of them) with the same prompt and seed."""
-    if not 1 <= len(names) <= 4:
-        raise LabError("gen.bad_param", name="presets", why="pick 1 to 4")
-    return [(n, generate(lm, prompt, preset(n, max_new_tokens, seed), system=system)) for n in names]
+def compare(lms: list[LoadedModel], prompt, names: list[str], max_new_tokens: int = 64, seed: int | None = 0,
+            system: str | None = None) -> list[tuple[str, str, GenerationResult]]:
+    """Generate once per (model, preset) pair, at most 4 pairs, with the same prompt and seed.
+
+    Two models with one preset puts a base model beside an instruct model: the base one continues
+    the text, the instruct one answers it. One model with several presets compares decodings."""
+    pairs = [(lm, n) for lm in lms for n in names]
+    if not 1 <= len(pairs) <= 4:
+        raise LabError("gen.bad_param", name="presets", why="pick 1 to 4 model × strategy pairs")
+    return [(lm.name, n, generate(lm, prompt, preset(n, max_new_tokens, seed), system=system)) for lm, n in pairs]

@@ -92,8 +92,12 @@ def build(ctx: ui.ShellContext) -> dict:
         c["playground.compare_tab"] = compare_tab
         c["playground.compare_intro"] = gr.Markdown(t("playground.compare_intro", L))
         c["playground.compare_prompt"] = gr.Textbox(lines=2, **ui.texts("playground.compare_prompt", L))
-        presets_box = gr.CheckboxGroup(preset_choices(L), value=["greedy", "balanced", "beam4"],
-                                       label=t("playground.presets", L))
+        with gr.Row():
+            c["playground.compare_models"] = gr.Dropdown(model_choices(), value=["smollm2-135m-instruct"],
+                                                         multiselect=True, max_choices=MAX_COMPARE,
+                                                         **ui.texts("playground.compare_models", L))
+            presets_box = gr.CheckboxGroup(preset_choices(L), value=["greedy", "balanced", "beam4"],
+                                           label=t("playground.presets", L))
         c["playground.compare_run"] = gr.Button(t("playground.compare_run", L), variant="primary")
         with gr.Row():
             outs = [gr.Textbox(lines=8, interactive=False, visible=i < 3, elem_classes=["pg-compare-out"])
@@ -170,19 +174,18 @@ def build(ctx: ui.ShellContext) -> dict:
                                  api_visibility="private")
 
     @ui.friendly
-    def run_compare(model_name, prompt, names, max_new, seed, system, lang):
+    def run_compare(model_names, prompt, names, max_new, seed, system, lang):
         if not (prompt or "").strip():
             raise gr.Error(t("gen.empty_prompt", lang))
-        names = list(names or [])[:MAX_COMPARE]
-        lm = ctx.cache.get(model_name)
-        rows = compare(lm, prompt, names, int(max_new), None if seed is None or int(seed) < 0 else int(seed),
-                       system=system or None)
-        updates = [gr.update(value=r.text, label=f"{t(f'playground.preset.{n}', lang)} · {describe(preset(n))}",
-                             visible=True) for n, r in rows]
+        lms = [ctx.cache.get(m) for m in (model_names or [])]
+        rows = compare(lms, prompt, list(names or []), int(max_new),
+                       None if seed is None or int(seed) < 0 else int(seed), system=system or None)
+        updates = [gr.update(value=r.text, label=f"{m} · {t(f'playground.preset.{n}', lang)} · {describe(preset(n))}",
+                             visible=True) for m, n, r in rows]
         return updates + [gr.update(visible=False)] * (MAX_COMPARE - len(updates))
 
     c["playground.compare_run"].click(
-        run_compare, [c["playground.model"], c["playground.compare_prompt"], presets_box,
+        run_compare, [c["playground.compare_models"], c["playground.compare_prompt"], presets_box,
                       c["playground.max_new_tokens"], c["playground.seed"], c["playground.system"], ctx.lang],
         outs, api_name="compare")
 

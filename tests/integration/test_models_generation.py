@@ -91,3 +91,13 @@ def test_bad_input_messages(smollm, minilm):
     with pytest.raises(LabError) as err:
         generate(default_cache().get("all-minilm-l6-v2"), "hi")
     assert err.value.key == "models.not_generative"
+
+
+def test_compare_base_and_instruct_side_by_side(smollm, gemma):
+    from apps.playground.decoding import compare
+
+    rows = compare([smollm, gemma], "The capital of France is", ["greedy"], max_new_tokens=6)
+    assert [(m, n) for m, n, _ in rows] == [("smollm2-135m-instruct", "greedy"), ("gemma-3-270m", "greedy")]
+    assert rows[0][2].prompt.startswith("<|im_start|>") and rows[1][2].prompt == "The capital of France is"
+    with pytest.raises(LabError):
+        compare([smollm, gemma], "x", ["greedy", "balanced", "beam4"])  # 6 pairs > 4
