@@ -1,0 +1,204 @@
+"""API task lab tab: pick a provider, then summarise news or classify headlines in batches.
+
+Wiring only: the work is in apps.tasks.providers / summarize / classify / batch / plots. API keys
+live in a per-session gr.State ({preset: key}, server memory, gone when the tab closes); the key box
+is emptied as soon as a key is stored, so the page never shows it again, and nothing writes it out.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import gradio as gr
+
+from apps import ui
+from apps.errors import LabError
+from apps.i18n import DEFAULT_LANG, t
+from apps.tasks import batch, classify, plots, summarize
+from apps.tasks.providers import PRESETS, ProviderConfig
+
+L = DEFAULT_LANG
+SUMMARY_COLUMNS = ["id", "summary", "reference", "rouge1", "rouge2", "rougeL", "latency_s", "completion_tokens", "error"]
+CLASSIFY_COLUMNS = ["id", "text", "gold", "pred", "raw", "correct", "latency_s", "error"]
+
+
+def preset_choices(lang: str) -> list[tuple[str, str]]:
+    return [(p.label[0] if lang == "zh" else p.label[1], p.key) for p in PRESETS.values()]
+
+
+def key_status(keys: dict, preset: str, lang: str) -> str:
+    key = (keys or {}).get(preset)
+    if key:
+        return t("tasks.key_set", lang, tail=key[-4:])
+    return t("tasks.key_none", lang) if PRESETS[preset].needs_key else t("tasks.key_optional", lang)
+
+
+def store_key(new_key: str, preset: str, keys: dict, lang: str):
+    """Keep the key in this session's state only, and clear the box."""
+    keys = dict(keys or {})
+    if new_key and new_key.strip():
+        keys[preset] = new_key.strip()
+    return keys, "", key_status(keys, preset, lang)
+
+
+def forget_key(preset: str, keys: dict, lang: str):
+    keys = {k: v for k, v in (keys or {}).items() if k != preset}
+    return keys, key_status(keys, preset, lang)
+
+
+def on_preset(preset: str, keys: dict, lang: str):
+    spec = PRESETS[preset]
+    url = ProviderConfig("lab").url if preset == "lab" else (spec.base_url or "")
+    return gr.update(value=url), gr.update(value=spec.model), key_status(keys, preset, lang)
+
+
+def _config(preset, base_url, model, keys) -> ProviderConfig:
+    return ProviderConfig(preset, base_url=(base_url or "").strip() or None, model=(model or "").strip() or None,
+                          api_key=(keys or {}).get(preset))
+
+
+def _items(sample: str, upload) -> list[dict]:
+    if upload:
+        return batch.load_items(upload if isinstance(upload, str) else upload.name)
+    if sample in batch.SAMPLES:
+        return batch.load_items(batch.sample_path(batch.SAMPLES[sample]))
+    raise LabError("tasks.no_data")
+
+
+def _save(rows: list[dict], stem: str, fmt: str) -> str:
+    folder = tempfile.mkdtemp(prefix="llmlab-tasks-")
+    return str(batch.write_results(rows, os.path.join(folder, f"{stem}.{fmt}")))
+
+
+def _table(rows: list[dict], columns: list[str]) -> list[list]:
+    return [[r.get(c, "") if r.get(c) is not None else "" for c in columns] for r in rows]
+
+
+def _totals_md(result: dict, lang: str) -> str:
+    tot = result["totals"]
+    return t("tasks.totals", lang, items=tot["items"], errors=tot["errors"], pt=tot["prompt_tokens"],
+             ct=tot["completion_tokens"], latency=tot["mean_latency_s"], cost=f"{tot['cost']:.6f}",
+             currency=result.get("currency") or "")
+
+
+@ui.friendly
+def run_summaries(preset, base_url, model, keys, sample, upload, text_lang, length, limit, template, fmt, lang,
+                  progress=gr.Progress()):
+    items = _items(sample, upload)[: int(limit) or None]
+    cfg = _config(preset, base_url, model, keys)
+    progress((0, len(items)), desc=t("tasks.running", lang))
+    result = summarize.run(cfg, items, template, int(length), text_lang,
+                           progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
+    r = result["rouge"]
+    head = t("tasks.rouge_md", lang, n=result["scored"], r1=r.get("rouge1", 0), r2=r.get("rouge2", 0),
+             rl=r.get("rougeL", 0)) if r else t("tasks.no_refs", lang)
+    fig = plots.rouge_figure(result["rows"]) if r else None
+    return (head + "\n\n" + _totals_md(result, lang), fig, _table(result["rows"], SUMMARY_COLUMNS),
+            _save(result["rows"], "summaries", fmt))
+
+
+@ui.friendly
+def run_classify(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang, template,
+                 fmt, lang, progress=gr.Progress()):
+    items = _items(sample, upload)
+    train, test = classify.split_items(items)
+    if int(limit):
+        test = test[: int(limit)]
+    needs_provider = method in ("zero-shot", "few-shot")
+    progress((0, len(test)), desc=t("tasks.running", lang))
+    result = classify.run([dict(i, split="train") for i in train] + [dict(i, split="test") for i in test], method, [labels] if labels else None,
+                          _config(preset, base_url, model, keys) if needs_provider else None, template, text_lang,
+                          int(shots), progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
+    rep = result["report"]
+    if rep:
+        head = t("tasks.class_md", lang, acc=rep["accuracy"], f1=rep["macro_f1"], unparsed=rep["unparsed"],
+                 n=rep["n"], train=result["train_size"])
+        fig = plots.confusion_figure(rep["confusion"], rep["labels"], rep["columns"],
+                                     xlabel=t("tasks.predicted", lang), ylabel=t("tasks.gold", lang))
+    else:
+        head, fig = t("tasks.no_gold", lang), None
+    if needs_provider:
+        head += "\n\n" + _totals_md(result, lang)
+    return head, fig, _table(result["rows"], CLASSIFY_COLUMNS), _save(result["rows"], "labels", fmt)
+
+
+def build(ctx: ui.ShellContext) -> dict:
+    c: dict = {}
+    keys = gr.State({})  # {preset: api key}: this browser session only
+    c["tasks.intro"] = gr.Markdown(t("tasks.intro", L))
+    with gr.Group():
+        with gr.Row():
+            preset = gr.Dropdown(preset_choices(L), value="lab", elem_id="tasks-preset", **ui.texts("tasks.preset", L))
+            base_url = gr.Textbox(ProviderConfig("lab").url, elem_id="tasks-base-url", **ui.texts("tasks.base_url", L))
+            model = gr.Textbox(PRESETS["lab"].model, elem_id="tasks-model", **ui.texts("tasks.model", L))
+        with gr.Row():
+            key_box = gr.Textbox(type="password", elem_id="tasks-key", scale=3, **ui.texts("tasks.key", L))
+            c["tasks.key_save"] = gr.Button(t("tasks.key_save", L), elem_id="tasks-key-save", scale=1)
+            c["tasks.key_forget"] = gr.Button(t("tasks.key_forget", L), elem_id="tasks-key-forget", scale=1)
+        status = gr.Markdown(key_status({}, "lab", L), elem_id="tasks-key-status")
+    c.update({"tasks.preset": preset, "tasks.base_url": base_url, "tasks.model": model, "tasks.key": key_box})
+    fmt = gr.Radio(["csv", "jsonl"], value="csv", elem_id="tasks-format", **ui.texts("tasks.format", L))
+    c["tasks.format"] = fmt
+
+    with gr.Tabs():
+        with gr.Tab(t("tasks.sum_tab", L), elem_id="tasks-sum-tab") as sum_tab:
+            with gr.Row():
+                s_sample = gr.Dropdown(["news_zh"], value="news_zh", elem_id="tasks-sum-sample", **ui.texts("tasks.sample", L))
+                s_upload = gr.File(file_types=[".jsonl", ".json", ".csv"], elem_id="tasks-sum-upload", **ui.texts("tasks.upload", L))
+            with gr.Row():
+                s_lang = gr.Radio(["zh", "en"], value="zh", elem_id="tasks-sum-lang", **ui.texts("tasks.text_lang", L))
+                s_length = gr.Slider(10, 300, value=60, step=10, elem_id="tasks-sum-length", **ui.texts("tasks.length", L))
+                s_limit = gr.Slider(0, 50, value=3, step=1, elem_id="tasks-sum-limit", **ui.texts("tasks.limit", L))
+            s_template = gr.Textbox(summarize.TEMPLATES["zh"], lines=6, elem_id="tasks-sum-template", **ui.texts("tasks.template", L))
+            c["tasks.sum_run"] = gr.Button(t("tasks.sum_run", L), variant="primary", elem_id="tasks-sum-run")
+            s_md = gr.Markdown(elem_id="tasks-sum-metrics")
+            s_plot = gr.Plot(elem_id="tasks-sum-plot", **ui.texts("tasks.rouge_plot", L))
+            s_table = gr.Dataframe(headers=SUMMARY_COLUMNS, wrap=True, elem_id="tasks-sum-table", **ui.texts("tasks.rows", L))
+            s_file = gr.File(elem_id="tasks-sum-file", **ui.texts("tasks.download", L))
+        with gr.Tab(t("tasks.cls_tab", L), elem_id="tasks-cls-tab") as cls_tab:
+            with gr.Row():
+                k_sample = gr.Dropdown(["headlines_zh", "headlines_en"], value="headlines_en", elem_id="tasks-cls-sample",
+                                       **ui.texts("tasks.sample", L))
+                k_upload = gr.File(file_types=[".jsonl", ".json", ".csv"], elem_id="tasks-cls-upload", **ui.texts("tasks.upload", L))
+            with gr.Row():
+                k_labels = gr.Textbox(elem_id="tasks-cls-labels", **ui.texts("tasks.labels", L))
+                k_method = gr.Radio(list(classify.METHODS), value="embedding", elem_id="tasks-cls-method",
+                                    **ui.texts("tasks.method", L))
+            with gr.Row():
+                k_shots = gr.Slider(1, 5, value=2, step=1, elem_id="tasks-cls-shots", **ui.texts("tasks.shots", L))
+                k_limit = gr.Slider(0, 100, value=0, step=1, elem_id="tasks-cls-limit", **ui.texts("tasks.limit", L))
+                k_lang = gr.Radio(["zh", "en"], value="en", elem_id="tasks-cls-lang", **ui.texts("tasks.text_lang", L))
+            k_template = gr.Textbox(classify.TEMPLATES["en"], lines=6, elem_id="tasks-cls-template", **ui.texts("tasks.template", L))
+            c["tasks.cls_run"] = gr.Button(t("tasks.cls_run", L), variant="primary", elem_id="tasks-cls-run")
+            k_md = gr.Markdown(elem_id="tasks-cls-metrics")
+            k_plot = gr.Plot(elem_id="tasks-cls-plot", **ui.texts("tasks.confusion", L))
+            k_table = gr.Dataframe(headers=CLASSIFY_COLUMNS, wrap=True, elem_id="tasks-cls-table", **ui.texts("tasks.rows", L))
+            k_file = gr.File(elem_id="tasks-cls-file", **ui.texts("tasks.download", L))
+    c.update({"tasks.sum_tab": sum_tab, "tasks.cls_tab": cls_tab, "tasks.sample": s_sample, "tasks.upload": s_upload,
+              "tasks.text_lang": s_lang, "tasks.length": s_length, "tasks.limit": s_limit, "tasks.template": s_template,
+              "tasks.rouge_plot": s_plot, "tasks.rows": s_table, "tasks.download": s_file,
+              "tasks.cls_sample": k_sample, "tasks.cls_upload": k_upload, "tasks.labels": k_labels,
+              "tasks.method": k_method, "tasks.shots": k_shots, "tasks.cls_limit": k_limit,
+              "tasks.cls_lang": k_lang, "tasks.cls_template": k_template, "tasks.confusion": k_plot,
+              "tasks.cls_rows": k_table, "tasks.cls_download": k_file})
+
+    # ---- provider and key
+    preset.change(on_preset, [preset, keys, ctx.lang], [base_url, model, status], queue=False, api_visibility="private")
+    for trigger in (key_box.submit, c["tasks.key_save"].click):
+        trigger(store_key, [key_box, preset, keys, ctx.lang], [keys, key_box, status], queue=False,
+                api_visibility="private")
+    c["tasks.key_forget"].click(forget_key, [preset, keys, ctx.lang], [keys, status], queue=False,
+                                api_visibility="private")
+    # ---- templates follow the text language (edits are kept until the language changes)
+    s_lang.change(lambda x: summarize.TEMPLATES[x], s_lang, s_template, queue=False, api_visibility="private")
+    k_lang.change(lambda x: classify.TEMPLATES[x], k_lang, k_template, queue=False, api_visibility="private")
+    k_sample.change(lambda s: "zh" if s.endswith("_zh") else "en", k_sample, k_lang, queue=False, api_visibility="private")
+    # ---- runs
+    provider = [preset, base_url, model, keys]
+    c["tasks.sum_run"].click(run_summaries, [*provider, s_sample, s_upload, s_lang, s_length, s_limit, s_template, fmt,
+                                             ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private")
+    c["tasks.cls_run"].click(run_classify, [*provider, k_sample, k_upload, k_labels, k_method, k_shots, k_limit, k_lang,
+                                            k_template, fmt, ctx.lang], [k_md, k_plot, k_table, k_file],
+                             api_visibility="private")
+    ctx.on_lang(lambda lang: gr.update(choices=preset_choices(lang)), [preset])
+    return c
