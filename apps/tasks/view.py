@@ -200,5 +200,9 @@ def build(ctx: ui.ShellContext) -> dict:
     c["tasks.cls_run"].click(run_classify, [*provider, k_sample, k_upload, k_labels, k_method, k_shots, k_limit, k_lang,
                                             k_template, fmt, ctx.lang], [k_md, k_plot, k_table, k_file],
                              api_visibility="private")
-    ctx.on_lang(lambda lang: gr.update(choices=preset_choices(lang)), [preset])
+    # The key status depends on this session's keys: a hidden mirror of the language re-renders it
+    # from the State whenever the shell switches language.
+    lang_mirror = gr.Textbox(L, visible=False)
+    ctx.on_lang(lambda lang: [gr.update(choices=preset_choices(lang)), lang], [preset, lang_mirror])
+    lang_mirror.change(key_status, [keys, preset, lang_mirror], status, queue=False, api_visibility="private")
     return c
