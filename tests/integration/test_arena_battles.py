@@ -1,0 +1,47 @@
+"""A real battle: two contestants stream side by side, the vote is stored with both replies and
+settings, and an LLM judge (a registry model through apps.tasks.providers) fills battles."""
+from apps.arena import contestants as C
+from apps.arena import judge
+from apps.arena.battles import Arena
+from apps.arena.store import VoteStore
+from apps.tasks.providers import ProviderConfig
+
+
+def test_named_battle_streams_and_stores(tmp_path, smollm):
+    arena = Arena(VoteStore(tmp_path / "a.db"), pool=[])
+    battle = arena.new_battle("Name a colour.", "smollm2-135m-instruct",
+                              "smollm2-135m-instruct@temperature=1.5,seed=3", session="s")
+    steps = list(arena.run(battle, max_new_tokens=6))
+    assert len(steps) >= 3 and battle.finished  # updates arrived token by token
+    assert all(isinstance(x, str) for x in steps[-1]) and steps[-1] == tuple(battle.responses)
+    assert battle.public()["model_a"] == "smollm2-135m-instruct"  # named mode shows names
+    reveal = arena.vote(battle, "tie")
+    [rec] = arena.store.records()
+    assert rec["conversation_a"][1]["content"] == battle.responses[0]
+    assert rec["llmlab"]["settings_b"]["decoding"] == {"do_sample": True, "seed": 3, "temperature": 1.5}
+    assert rec["anony"] is False and reveal["stored"]
+
+
+def test_anonymous_battle_hides_names_until_vote(tmp_path, smollm):
+    arena = Arena(VoteStore(tmp_path / "b.db"), pool=["smollm2-135m-instruct", "smollm2-135m-instruct@creative"])
+    battle = arena.new_battle("Say hello.", session="anon")
+    assert battle.public()["model_a"] is None
+    for _ in arena.run(battle, max_new_tokens=4):
+        pass
+    reveal = arena.vote(battle, "model_a")
+    assert {reveal["model_a"], reveal["model_b"]} == {c.name for c in arena.pool}
+
+
+def test_decoding_spec_parsing():
+    c = C.parse("smollm2-135m-instruct@balanced")
+    assert c.kind == C.DECODING and c.decoding == {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
+    assert C.parse(c.settings()).name == c.name
+    assert C.parse("api:deepseek").name == "api:deepseek/deepseek-chat"
+
+
+def test_llm_judge_fills_battles(tmp_path, smollm):
+    arena = Arena(VoteStore(tmp_path / "j.db"), pool=["smollm2-135m-instruct", "smollm2-135m-instruct@creative"])
+    cfg = ProviderConfig("local", model="smollm2-135m-instruct")
+    out = judge.fill(arena, cfg, ["What is 2+2?"], max_new_tokens=8, both_orders=False)
+    assert out["stored"] + out["unparsed"] == 1 and out["judge"] == "llm-judge:local/smollm2-135m-instruct"
+    assert arena.store.count("judge") == out["stored"] and arena.store.count("human") == 0

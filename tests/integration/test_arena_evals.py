@@ -1,0 +1,74 @@
+"""Automatic evals on the real offline models: perplexity against transformers' own loss, the
+sliding window, multiple-choice log-likelihoods against one-at-a-time scoring, and the data files."""
+import math
+
+import pytest
+import torch
+
+from apps.arena import evals
+from apps.errors import LabError
+
+
+def test_perplexity_equals_transformers_loss(smollm):
+    text = evals.heldout("en")[0]
+    ids = smollm.tokenizer(text, return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        hf_loss = float(smollm.model(input_ids=ids, labels=ids).loss)  # HF's mean shifted cross-entropy
+    res = evals.perplexity(smollm, text, window=1024)
+    assert res.tokens == ids.shape[1] - 1
+    assert res.mean_loss == pytest.approx(hf_loss, abs=2e-4)
+    assert res.perplexity == pytest.approx(math.exp(res.mean_loss), rel=1e-3)
+    assert res.bits_per_byte == pytest.approx(res.mean_loss * res.tokens / math.log(2) / len(text.encode()), rel=1e-3)
+
+
+def test_sliding_window_scores_every_token_once(gemma):
+    text = evals.heldout("zh")[1]
+    full, ids = evals.token_losses(gemma, text, window=4096)
+    windowed, _ = evals.token_losses(gemma, text, window=32)
+    assert windowed.shape == full.shape == (len(ids) - 1,)
+    assert abs(windowed[:31] - full[:31]).max() < 1e-3  # the first window sees the same context
+    # later tokens see at most 31 tokens of context, so they cannot be predicted better on average
+    assert windowed[31:].mean() >= full[31:].mean() - 0.05
+
+
+def test_mc_logliks_match_separate_scoring(gemma):
+    context, conts = "Question: What is frozen water called?\nAnswer:", [" ice", " steam", " a very long answer"]
+    batched = evals.choice_logliks(gemma, context, conts)
+    tok = gemma.tokenizer
+    for cont, got in zip(conts, batched):
+        ctx_ids = tok(context)["input_ids"]
+        whole = tok(context + cont)["input_ids"]
+        with torch.inference_mode():
+            logp = torch.log_softmax(gemma.model(input_ids=torch.tensor([whole])).logits[0].float(), -1)
+        want = sum(float(logp[t - 1, whole[t]]) for t in range(len(ctx_ids), len(whole)))
+        assert got == pytest.approx(want, abs=1e-3)  # right padding changes nothing
+    assert batched[0] > batched[1]
+
+
+def test_multiple_choice_scores_and_data(smollm):
+    for lang in ("en", "zh"):
+        questions = evals.load_mc(evals.mc_path(lang))
+        assert len(questions) >= 20 and all(len(q["choices"]) == 4 for q in questions)
+        assert len(evals.heldout(lang)) >= 6
+    questions = evals.load_mc(evals.mc_path("en"))[:4]
+    res = evals.multiple_choice(smollm, questions, "en")
+    assert res["n"] == 4 and res["chance"] == 0.25
+    for row, q in zip(res["questions"], questions):
+        lls = row["logliks"]
+        assert row["pred"] == lls.index(max(lls))
+        norm = [ll / len(c.encode()) for ll, c in zip(lls, q["choices"])]
+        assert row["pred_norm"] == norm.index(max(norm))
+    assert res["acc"] == sum(r["pred"] == r["answer"] for r in res["questions"]) / 4
+
+
+def test_bad_inputs(tmp_path, cache):
+    with pytest.raises(LabError):
+        evals.perplexity("all-minilm-l6-v2", "some text", cache=cache)
+    with pytest.raises(LabError) as err:
+        evals.perplexity("api:deepseek/deepseek-chat", "some text", cache=cache)
+    assert err.value.key == "arena.not_lm"
+    bad = tmp_path / "mc.jsonl"
+    bad.write_text('{"question": "q", "choices": ["a", "b"], "answer": 5}\n')
+    with pytest.raises(LabError) as err:
+        evals.load_mc(bad)
+    assert err.value.key == "arena.bad_mc"
