@@ -23,6 +23,7 @@ COMMANDS: list[str] = [
     "apps.finetune.cli",
     "apps.tasks.cli",
     "apps.serving.cli",
+    "apps.arena.cli",
 ]
 
 
