@@ -241,7 +241,9 @@ def stream(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | No
             tokens.append(info)
             new_ids.append(next_id)
             # Decode the whole reply each step: a Chinese character can span several byte tokens.
-            reply, stopped = _cut_at_stop(lm.tokenizer.decode(new_ids, skip_special_tokens=True), cfg.stop)
+            # A trailing U+FFFD is half a character whose other bytes are still to come: hold it back.
+            decoded = lm.tokenizer.decode(new_ids, skip_special_tokens=True).rstrip("\ufffd")
+            reply, stopped = _cut_at_stop(decoded, cfg.stop)
             if stopped:
                 finish = "stop"
                 break
@@ -276,7 +278,8 @@ def _beam_stream(lm: LoadedModel, text: str, ids: list[int], max_new: int, cfg: 
     for pos, token_id in enumerate(new_ids):
         info = _token_info(lm, token_id, logprobs[len(ids) + pos - 1], cfg.top_logprobs)
         tokens.append(info)
-        reply, stopped = _cut_at_stop(lm.tokenizer.decode(new_ids[: pos + 1], skip_special_tokens=True), cfg.stop)
+        decoded = lm.tokenizer.decode(new_ids[: pos + 1], skip_special_tokens=True).rstrip("\ufffd")
+        reply, stopped = _cut_at_stop(decoded, cfg.stop)
         if stopped:
             finish = "stop"
             break

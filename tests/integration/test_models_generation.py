@@ -101,3 +101,12 @@ def test_compare_base_and_instruct_side_by_side(smollm, gemma):
     assert rows[0][2].prompt.startswith("<|im_start|>") and rows[1][2].prompt == "The capital of France is"
     with pytest.raises(LabError):
         compare([smollm, gemma], "x", ["greedy", "balanced", "beam4"])  # 6 pairs > 4
+
+
+def test_no_half_characters_in_chinese_replies(gemma, smollm):
+    # SmolLM2's byte-level vocabulary spells most Chinese characters with 2–3 tokens, so a reply cut
+    # at any length may end inside a character: the visible text must never show U+FFFD.
+    for n in (1, 2, 3, 4, 5):
+        r = generate(smollm, "请用中文介绍一下北京。", GenerationConfig(max_new_tokens=n))
+        assert "\ufffd" not in r.text
+    assert "\ufffd" not in generate(gemma, "北京是", GenerationConfig(max_new_tokens=7)).text
