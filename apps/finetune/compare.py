@@ -1,0 +1,50 @@
+"""Try a result: the same prompts through the base model and the tuned one, side by side.
+
+    rows = compare(default_cache(), run_id, ["What does LoRA stand for?"], max_new_tokens=48)
+    # [{"prompt", "base", "tuned"}]
+
+Prompts are rendered the way the run was trained: the chat template for chat models, the plain
+"### Question / ### Answer" template (saved with the adapter) for base models. Greedy decoding, so a
+difference comes from the weights, not from sampling.
+"""
+from __future__ import annotations
+
+from apps.errors import LabError
+from apps.finetune import data, runs
+
+
+def _prompt(lm, text: str):
+    if lm.is_chat:
+        return [{"role": "user", "content": text}]
+    # base models: the plain template the run trained with (data.chat_template falls back to it)
+    return data.render(lm.tokenizer, [{"role": "user", "content": text}], add_generation_prompt=True)
+
+
+def tuned_model(cache, info: dict):
+    """The finished run's model from the shared cache: base + adapter, or the full fine-tune's folder."""
+    if info["adapter_path"]:
+        return cache.get(info["model"], adapter=info["adapter_path"])
+    if info["model_path"]:
+        return cache.get(info["model_path"])
+    raise LabError("finetune.no_adapter", run_id=info["run_id"])
+
+
+def compare(cache, run_id: str, prompts: list[str], max_new_tokens: int = 64, root=None) -> list[dict]:
+    from apps.models.generation import GenerationConfig, generate
+
+    info = runs.get_run(run_id, root)
+    if info["state"] != "finished":
+        raise LabError("finetune.not_finished", run_id=run_id, state=info["state"])
+    prompts = [p.strip() for p in prompts if p.strip()]
+    if not prompts:
+        raise LabError("gen.empty_prompt")
+    base, tuned = cache.get(info["model"]), tuned_model(cache, info)
+    cfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False)
+    rows = []
+    for text in prompts:
+        row = {"prompt": text}
+        for key, lm in (("base", base), ("tuned", tuned)):
+            with lm.lock:  # one generation per model at a time across users
+                row[key] = generate(lm, _prompt(lm, text), cfg).text.strip()
+        rows.append(row)
+    return rows

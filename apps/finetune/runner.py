@@ -1,0 +1,216 @@
+"""Runs training in subprocesses: one heavy run at a time, a visible FIFO queue, stop and resume.
+
+    runner = Runner()                          # one per app (the tab builds it), shared by its users
+    run_id = runner.submit(cfg, owner="alice")  # queued; starts when the device is free
+    runner.queue()                             # [{"run_id", "state", "owner", "position"}]
+    runner.stop(run_id); runner.resume(run_id)  # SIGTERM → "stopped"; resume continues from a checkpoint
+
+Each run is `python -m apps.finetune.train --config runs/<id>/run.yaml --output runs/<id>` with its
+output in runs/<id>/log.txt, in its own process group so stop reaches every child. A process that
+dies without writing its status (SIGKILL, OOM killer) is recorded as failed with the reason.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from apps.errors import LabError
+from apps.finetune import config as config_mod
+from apps.finetune import runs, train
+from apps.finetune.config import RunConfig
+
+STOP_GRACE_S = 15  # SIGTERM first (the run records "stopped"), SIGKILL if it has not exited by then
+
+
+def _alive(pid: int | None) -> bool:
+    """True if pid is a live training process (guards against a reused pid)."""
+    if not pid:
+        return False
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE and "apps.finetune.train" in " ".join(proc.cmdline())
+    except Exception:  # noqa: BLE001 - gone, or not ours to inspect
+        return False
+
+
+def _how(returncode: int | None) -> str:
+    if returncode is not None and returncode < 0:
+        try:
+            return f"signal {-returncode} ({signal.Signals(-returncode).name})"
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit code {returncode}"
+
+
+class Runner:
+    """The app's training queue. Thread-safe; a daemon thread reaps processes and starts the next
+    queued run while there is work, and exits when idle."""
+
+    def __init__(self, root: Path | None = None, max_running: int = 1):
+        self.root = Path(root) if root else runs.runs_root()
+        self.max_running = max_running
+        self._lock = threading.RLock()
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._queue: list[str] = []
+        self._stopping: dict[str, float] = {}  # run_id → when SIGTERM was sent
+        self._watcher: threading.Thread | None = None
+        self._recover()
+
+    # ---- public ----
+    def submit(self, cfg: RunConfig, owner: str = "") -> str:
+        """Queue a new run (defaults resolved for this machine). QLoRA without CUDA is refused here
+        with the explanation, before anything is queued."""
+        from apps.models.loading import pick_device
+
+        device = pick_device(cfg.device)
+        cfg, _ = config_mod.resolve_defaults(replace(cfg, output="", resume=False), device)
+        train.check_method(cfg, device)
+        cfg = replace(cfg, output=str(runs.run_dir(runs.new_run_id(cfg), self.root)))
+        cfg, folder = train.prepare(cfg, owner=owner, state="queued")
+        with self._lock:
+            self._queue.append(folder.name)
+        self._pump()
+        return folder.name
+
+    def resume(self, run_id: str, owner: str = "") -> str:
+        folder = runs.run_dir(run_id, self.root)
+        status = runs.read_status(folder)
+        if status.get("state") in runs.ACTIVE:
+            raise LabError("finetune.busy", run_id=run_id)
+        if not runs.latest_checkpoint(folder):
+            raise LabError("finetune.not_resumable", run_id=run_id)
+        runs.write_status(folder, state="queued", reason="", reason_zh="", owner=owner or status.get("owner", ""))
+        with self._lock:
+            self._queue.append(run_id)
+        self._pump()
+        return run_id
+
+    def stop(self, run_id: str) -> str:
+        """Stop a queued or running run; returns the state it ends in (or will, once it exits)."""
+        folder = runs.run_dir(run_id, self.root)
+        with self._lock:
+            if run_id in self._queue:
+                self._queue.remove(run_id)
+                self._mark(folder, "stopped", "finetune.stopped_reason")
+                return "stopped"
+            proc = self._procs.get(run_id)
+            if proc is None or proc.poll() is not None:
+                raise LabError("finetune.not_stoppable", run_id=run_id, state=runs.read_status(folder).get("state", "?"))
+            self._stopping[run_id] = time.time()
+        os.killpg(proc.pid, signal.SIGTERM)  # the process group: dataloader workers stop too
+        return "stopping"
+
+    def queue(self) -> list[dict]:
+        """Running runs first, then the queue in order: [{"run_id", "state", "owner", "position"}]."""
+        self.poll()
+        with self._lock:
+            ids = list(self._procs) + list(self._queue)
+        rows = []
+        for i, run_id in enumerate(ids):
+            status = runs.read_status(runs.run_dir(run_id, self.root))
+            rows.append({"run_id": run_id, "state": status.get("state", "?"), "owner": status.get("owner", ""),
+                         "position": i})
+        return rows
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return [r for r, p in self._procs.items() if p.poll() is None]
+
+    def wait(self, run_id: str, timeout: float = 600) -> dict:
+        """Block until the run leaves queued/running (tests, scripts); returns its status."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.poll()
+            status = runs.read_status(runs.run_dir(run_id, self.root))
+            with self._lock:
+                pending = run_id in self._procs or run_id in self._queue
+            if not pending and status.get("state") not in runs.ACTIVE:
+                return status
+            time.sleep(0.3)
+        raise TimeoutError(run_id)
+
+    def shutdown(self) -> None:
+        """Stop everything this runner started (app exit)."""
+        with self._lock:
+            self._queue.clear()
+            ids = list(self._procs)
+        for run_id in ids:
+            try:
+                self.stop(run_id)
+            except LabError:
+                pass
+
+    # ---- internals ----
+    def poll(self) -> None:
+        """Reap finished processes, escalate slow stops, start queued runs."""
+        with self._lock:
+            for run_id, proc in list(self._procs.items()):
+                code = proc.poll()
+                asked = self._stopping.get(run_id)
+                if code is None:
+                    if asked and time.time() - asked > STOP_GRACE_S:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    continue
+                del self._procs[run_id]
+                self._stopping.pop(run_id, None)
+                folder = runs.run_dir(run_id, self.root)
+                state = runs.read_status(folder).get("state")
+                if asked and state not in ("finished", "stopped"):
+                    self._mark(folder, "stopped", "finetune.stopped_reason")
+                elif state in runs.ACTIVE:  # died before it could say why: killed, OOM, segfault
+                    self._mark(folder, "failed", "finetune.killed", how=_how(code))
+        self._pump(poll=False)
+
+    def _mark(self, folder: Path, state: str, key: str, **params) -> None:
+        from apps.i18n import t
+
+        runs.write_status(folder, state=state, pid=None, ended=time.time(),
+                          reason=t(key, "en", **params), reason_zh=t(key, "zh", **params))
+
+    def _pump(self, poll: bool = True) -> None:
+        with self._lock:
+            while self._queue and len([p for p in self._procs.values() if p.poll() is None]) < self.max_running:
+                self._launch(self._queue.pop(0))
+            if (self._procs or self._queue) and not (self._watcher and self._watcher.is_alive()):
+                self._watcher = threading.Thread(target=self._watch, name="finetune-runner", daemon=True)
+                self._watcher.start()
+
+    def _launch(self, run_id: str) -> None:
+        folder = runs.run_dir(run_id, self.root)
+        resume = bool(runs.latest_checkpoint(folder)) and runs.read_status(folder).get("started") is not None
+        cmd = [sys.executable, "-m", "apps.finetune.train", "--config", str(folder / "run.yaml"),
+               "--output", str(folder)] + (["--resume"] if resume else [])
+        with open(folder / "log.txt", "ab") as log:
+            log.write(f"$ {' '.join(cmd)}\n".encode())
+            log.flush()
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        runs.write_status(folder, state="running", pid=proc.pid)
+        self._procs[run_id] = proc
+
+    def _watch(self) -> None:
+        while True:
+            self.poll()
+            with self._lock:
+                if not self._procs and not self._queue:
+                    return
+            time.sleep(0.5)
+
+    def _recover(self) -> None:
+        """After an app restart: runs left 'running' by a dead process are failed; queued ones re-queue."""
+        for info in runs.list_runs(self.root)[::-1]:  # oldest first keeps the queue order
+            folder = Path(info["folder"])
+            status = runs.read_status(folder)
+            if info["state"] == "running" and not _alive(status.get("pid")):
+                self._mark(folder, "failed", "finetune.killed", how="app restarted")
+            elif info["state"] == "queued":
+                self._queue.append(info["run_id"])
+        self._pump()

@@ -1,0 +1,39 @@
+"""Memory estimate: parts add up, methods order as they should, QLoRA on CPU is explained."""
+from __future__ import annotations
+
+from apps.finetune.config import RunConfig
+from apps.finetune.estimate import estimate, param_counts
+from apps.models.loading import model_dir
+from apps.models.registry import resolve
+
+
+def test_parameter_counts_from_shapes_only():
+    counts = param_counts(model_dir(resolve("smollm2-135m-instruct")), 16, "all-linear")
+    assert 130e6 < counts["total"] < 140e6  # SmolLM2-135M
+    # 30 layers × (q,k,v,o,gate,up,down) × r·(in+out): hidden 576, kv 192, mlp 1536
+    per_layer = 16 * ((576 + 576) * 2 + (576 + 192) * 2 + (576 + 1536) * 3)
+    assert counts["lora"] == 30 * per_layer
+    assert param_counts(model_dir(resolve("smollm2-135m-instruct")), 16, "q_proj,v_proj")["lora"] < counts["lora"]
+
+
+def test_full_costs_more_than_lora_and_parts_add_up():
+    lora = estimate(RunConfig(method="lora", max_length=128), "cpu")
+    full = estimate(RunConfig(method="full", max_length=128), "cpu")
+    assert full["parts_mb"]["optimizer"] > 20 * lora["parts_mb"]["optimizer"]
+    assert full["total_mb"] > lora["total_mb"]
+    assert abs(sum(lora["parts_mb"].values()) + lora["overhead_mb"] - lora["total_mb"]) < 1
+    assert lora["trainable_pct"] < 10 and full["trainable_pct"] == 100
+    assert lora["fits"] == (lora["total_mb"] <= lora["available_mb"] * 0.9)
+    longer = estimate(RunConfig(method="lora", max_length=512), "cpu")
+    assert longer["parts_mb"]["activations"] > 3 * lora["parts_mb"]["activations"]
+
+
+def test_dpo_full_adds_a_reference_model():
+    est = estimate(RunConfig(method="full", objective="dpo", max_length=128), "cpu")
+    assert est["parts_mb"]["reference"] == est["parts_mb"]["weights"]
+
+
+def test_qlora_without_cuda_is_explained_not_switched():
+    est = estimate(RunConfig(method="qlora", max_length=128), "cpu")
+    assert est["method"] == "qlora" and est["blocker"] == "finetune.qlora_needs_cuda"
+    assert est["parts_mb"]["weights"] < estimate(RunConfig(method="lora", max_length=128), "cpu")["parts_mb"]["weights"] / 6
