@@ -1,0 +1,209 @@
+"""RAG tab: build an index (demo lessons or uploads) with progress, ask, and see every step —
+retrieved chunks in their sources, the prompt, the cited answer, latency, a 2-D map. Wiring only:
+the logic is the `rag` package. Each browser session keeps its own index in a gr.State.
+"""
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from apps import ui
+from apps.i18n import DEFAULT_LANG, t
+from apps.models import registry
+from rag import plots, render
+from rag.answer import build_messages, show_prompt, stream_answer
+from rag.chunking import STRATEGIES
+from rag.embed import DEFAULT_EMBEDDER
+from rag.evaluate import evaluate, load_questions
+from rag.store import DEFAULT_MODE, MODES, BuildConfig, RagIndex
+from rag.vectors import KINDS
+
+L = DEFAULT_LANG
+STAGES = ("load", "chunk", "embed", "index", "done")
+
+
+def demo_paths(lang: str) -> list[str]:
+    from curriculum import lessons
+
+    return [str(lesson.path) for lesson in lessons(None if lang == "both" else lang)]
+
+
+def question_set(lang: str) -> str:
+    from curriculum import DATA_DIR
+
+    return str(DATA_DIR / "rag" / f"lessons-{'en' if lang == 'en' else 'zh'}.jsonl")
+
+
+def source_choices(lang):
+    return [(t("rag.source.demo", lang), "demo"), (t("rag.source.upload", lang), "upload")]
+
+
+def demo_lang_choices(lang):
+    return [("中文", "zh"), ("English", "en"), (t("rag.demo_lang.both", lang), "both")]
+
+
+def strategy_choices(lang):
+    return [(t(f"rag.strategy.{s}", lang), s) for s in STRATEGIES]
+
+
+def generator_choices() -> list[str]:
+    return [s.name for s in registry.list_models() if s.kind != registry.EMBEDDING]
+
+
+def latency_labels(lang) -> dict:
+    return {s: t(f"rag.latency.{s}", lang) for s in ("embed", "search", "rerank", "generate")}
+
+
+def map_plot(index: RagIndex, lang: str, result=None):
+    coords, q = plots.pca_2d(index.vectors, result.query_vector if result is not None else None)
+    hit_ids = [h.chunk.id for h in result.hits] if result is not None else []
+    return plots.map_figure(coords, [c.source for c in index.chunks], q, hit_ids,
+                            title=t("rag.map.title", lang, n=len(index.chunks)), query_label=t("rag.map.query", lang))
+
+
+@ui.friendly
+def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_type, embedder, lang,
+                progress=gr.Progress()):
+    paths = demo_paths(demo_lang) if source == "demo" else [f if isinstance(f, str) else f.name for f in files or []]
+    if not paths:
+        raise gr.Error(t("rag.no_files", lang))
+    config = BuildConfig(chunk_size=int(chunk_size), overlap=int(overlap), strategy=strategy,
+                         index_type=index_type, embedder=(embedder or DEFAULT_EMBEDDER).strip())
+    started = time.perf_counter()
+    index = RagIndex.build(paths, config, progress=lambda frac, stage: progress(frac, desc=t(f"rag.progress.{stage}", lang)))
+    seconds = time.perf_counter() - started
+    loaded = {c.source for c in index.chunks}
+    skipped = len(paths) - len(loaded) if source == "upload" else 0
+    status = t("rag.status.built", lang, sources=len(loaded), chunks=len(index.chunks), dim=index.vindex.dim,
+               index=index.vindex.kind, seconds=seconds,
+               skipped=t("rag.status.skipped", lang, n=skipped) if skipped else t("rag.status.none_skipped", lang))
+    return {"index": index, "demo": source == "demo", "demo_lang": demo_lang}, status, map_plot(index, lang)
+
+
+def _search(state, question, mode, k, rerank, lang):
+    if not state or state.get("index") is None:
+        raise gr.Error(t("rag.no_index", lang))
+    index: RagIndex = state["index"]
+    result = index.search(question, k=int(k), mode=mode, rerank_with="coverage" if rerank else None, with_vector=True)
+    labels = {"score": t("rag.hits.score", lang), "dense": t("rag.hits.dense", lang),
+              "lexical": t("rag.hits.lexical", lang), "chars": t("rag.hits.chars", lang),
+              "empty": t("rag.hits.empty", lang)}
+    return index, result, render.hits_html(result.hits, question, index.documents, labels)
+
+
+@ui.friendly
+def search_only(state, question, mode, k, rerank, model, lang):
+    index, result, cards = _search(state, question, mode, k, rerank, lang)
+    prompt = show_prompt(build_messages(question, result.hits), model) if result.hits else ""
+    timings = {s: result.timings.get(s, 0.0) for s in ("embed", "search", "rerank")}
+    return (cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), map_plot(index, lang, result))
+
+
+@ui.friendly
+def ask(state, question, mode, k, rerank, model, max_tokens, lang):
+    index, result, cards = _search(state, question, mode, k, rerank, lang)
+    prompt = show_prompt(build_messages(question, result.hits), model) if result.hits else ""
+    timings = {s: result.timings.get(s, 0.0) for s in ("embed", "search", "rerank")}
+    the_map = map_plot(index, lang, result)
+    yield cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), the_map
+    if not result.hits:
+        return
+    step = None
+    for step in stream_answer(question, result.hits, model=model, max_tokens=int(max_tokens)):
+        yield cards, prompt, step.text, gr.update(), gr.update()
+    if step is None:
+        return
+    refs = ", ".join(f"[{n}] {result.hits[n - 1].chunk.source.rsplit('/', 1)[-1]}" for n in step.cited)
+    footer = t("rag.answer.cited", lang, refs=refs) if refs else t("rag.answer.none_cited", lang)
+    timings["generate"] = step.seconds
+    yield (cards, prompt, f"{step.text}\n\n---\n{footer}", plots.latency_figure(timings, latency_labels(lang)),
+           gr.update())
+
+
+@ui.friendly
+def run_eval(state, k, rerank, lang):
+    if not state or state.get("index") is None:
+        raise gr.Error(t("rag.no_index", lang))
+    if not state.get("demo"):
+        raise gr.Error(t("rag.eval.needs_demo", lang))
+    questions = []
+    for code in (("zh", "en") if state["demo_lang"] == "both" else (state["demo_lang"],)):
+        questions += load_questions(question_set(code))
+    rows = []
+    for mode in MODES:
+        r = evaluate(state["index"], questions, k=int(k), mode=mode, rerank_with="coverage" if rerank else None)
+        rows.append(f"| {mode} | {r[f'hit@{int(k)}']:.3f} | {r['mrr']:.3f} | {r['n']} |")
+    return t("rag.eval.table", lang, k=int(k), rows="\n".join(rows))
+
+
+def build(ctx: ui.ShellContext) -> dict:
+    c: dict[str, gr.components.Component] = {}
+    state = gr.State(None)  # {"index": RagIndex, "demo": bool, "demo_lang": str} per browser session
+    c["rag.intro"] = gr.Markdown(t("rag.intro", L))
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            c["rag.source"] = gr.Radio(source_choices(L), value="demo", elem_id="rag-source", **ui.texts("rag.source", L))
+            c["rag.demo_lang"] = gr.Radio(demo_lang_choices(L), value="both", elem_id="rag-demo-lang",
+                                          **ui.texts("rag.demo_lang", L))
+            c["rag.files"] = gr.File(file_count="multiple", type="filepath", visible=False, elem_id="rag-files",
+                                     file_types=[".txt", ".md", ".pdf", ".html", ".htm", ".docx"], **ui.texts("rag.files", L))
+            with gr.Row():
+                c["rag.chunk_size"] = gr.Slider(100, 1000, value=300, step=20, elem_id="rag-chunk-size",
+                                                **ui.texts("rag.chunk_size", L))
+                c["rag.overlap"] = gr.Slider(0, 300, value=60, step=10, elem_id="rag-overlap", **ui.texts("rag.overlap", L))
+            c["rag.strategy"] = gr.Radio(strategy_choices(L), value="sentence", elem_id="rag-strategy",
+                                         **ui.texts("rag.strategy", L))
+            c["rag.index_type"] = gr.Radio(list(KINDS), value="flat", elem_id="rag-index-type",
+                                           **ui.texts("rag.index_type", L))
+            c["rag.embedder"] = gr.Dropdown(registry.names("embedding", offline_only=False), value=DEFAULT_EMBEDDER,
+                                            allow_custom_value=True, elem_id="rag-embedder", **ui.texts("rag.embedder", L))
+            c["rag.build"] = gr.Button(t("rag.build", L), variant="primary", elem_id="rag-build")
+            c["rag.status"] = gr.Markdown(t("rag.status.none", L), elem_id="rag-status")
+        with gr.Column(scale=2):
+            c["rag.question"] = gr.Textbox(lines=2, elem_id="rag-question", **ui.texts("rag.question", L))
+            with gr.Row():
+                c["rag.mode"] = gr.Radio(list(MODES), value=DEFAULT_MODE, elem_id="rag-mode", **ui.texts("rag.mode", L))
+                c["rag.k"] = gr.Slider(1, 10, value=5, step=1, elem_id="rag-k", **ui.texts("rag.k", L))
+                c["rag.rerank"] = gr.Checkbox(False, elem_id="rag-rerank", **ui.texts("rag.rerank", L))
+            with gr.Row():
+                c["rag.model"] = gr.Dropdown(generator_choices(), value="smollm2-135m-instruct", allow_custom_value=True,
+                                             elem_id="rag-model", **ui.texts("rag.model", L))
+                c["rag.max_tokens"] = gr.Slider(16, 512, value=160, step=16, elem_id="rag-max-tokens",
+                                                **ui.texts("rag.max_tokens", L))
+            with gr.Row():
+                c["rag.ask"] = gr.Button(t("rag.ask", L), variant="primary", elem_id="rag-ask")
+                c["rag.search_only"] = gr.Button(t("rag.search_only", L), elem_id="rag-search-only")
+            c["rag.answer_title"] = gr.Markdown(t("rag.answer_title", L))
+            c["rag.answer"] = gr.Markdown(elem_id="rag-answer")
+            c["rag.latency"] = gr.Plot(elem_id="rag-latency", **ui.texts("rag.latency", L))
+    with gr.Row():
+        with gr.Column(scale=3):
+            c["rag.hits"] = gr.HTML(elem_id="rag-hits", **ui.texts("rag.hits", L))
+        with gr.Column(scale=2):
+            c["rag.map"] = gr.Plot(elem_id="rag-map", **ui.texts("rag.map", L))
+    with gr.Accordion(t("rag.prompt_box", L), open=False) as c["rag.prompt_box"]:
+        c["rag.prompt"] = gr.Code(language=None, elem_id="rag-prompt", **ui.texts("rag.prompt", L))
+    with gr.Accordion(t("rag.eval", L), open=False) as c["rag.eval"]:
+        c["rag.eval_run"] = gr.Button(t("rag.eval_run", L), elem_id="rag-eval-run")
+        c["rag.eval_result"] = gr.Markdown(elem_id="rag-eval-result")
+
+    c["rag.source"].change(lambda s: (gr.update(visible=s == "demo"), gr.update(visible=s == "upload")),
+                           c["rag.source"], [c["rag.demo_lang"], c["rag.files"]], queue=False)
+    build_inputs = [c["rag.source"], c["rag.demo_lang"], c["rag.files"], c["rag.chunk_size"], c["rag.overlap"],
+                    c["rag.strategy"], c["rag.index_type"], c["rag.embedder"], ctx.lang]
+    c["rag.build"].click(build_index, build_inputs, [state, c["rag.status"], c["rag.map"]],
+                         concurrency_id="rag-cpu", concurrency_limit=1)
+    outputs = [c["rag.hits"], c["rag.prompt"], c["rag.answer"], c["rag.latency"], c["rag.map"]]
+    search_inputs = [state, c["rag.question"], c["rag.mode"], c["rag.k"], c["rag.rerank"], c["rag.model"]]
+    c["rag.ask"].click(ask, [*search_inputs, c["rag.max_tokens"], ctx.lang], outputs,
+                       concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.question"].submit(ask, [*search_inputs, c["rag.max_tokens"], ctx.lang], outputs,
+                             concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.search_only"].click(search_only, [*search_inputs, ctx.lang], outputs)
+    c["rag.eval_run"].click(run_eval, [state, c["rag.k"], c["rag.rerank"], ctx.lang], c["rag.eval_result"],
+                            concurrency_id="rag-cpu", concurrency_limit=1)
+    ctx.on_lang(lambda lang: [gr.update(choices=source_choices(lang)), gr.update(choices=demo_lang_choices(lang)),
+                              gr.update(choices=strategy_choices(lang))],
+                [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"]])
+    return c
