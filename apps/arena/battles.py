@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from apps.arena import contestants as C
 from apps.arena.ratings import WINNERS
-from apps.arena.store import Vote, VoteStore, new_id
+from apps.arena.store import Vote, VoteStore, default_db_path, new_id
 from apps.errors import LabError
 
 ANONY, NAMED = "anony", "named"
@@ -53,10 +53,23 @@ class Arena:
     """A shared arena: a pool of contestants and a vote store."""
 
     def __init__(self, store: VoteStore | None = None, pool: list | None = None, cache=None):
-        self.store = store or VoteStore()
+        self._store = store
+        self._stores: dict[str, VoteStore] = {}
         self.cache = cache
         self._lock = threading.Lock()
         self.pool: list[C.Contestant] = [C.parse(s) for s in (pool if pool is not None else C.default_pool())]
+
+    @property
+    def store(self) -> VoteStore:
+        """The given store, else the default database, looked up on each use so that a server
+        follows $LLMLAB_ARENA_DB (a classroom points every server at one shared file)."""
+        if self._store is not None:
+            return self._store
+        path = str(default_db_path())
+        with self._lock:
+            if path not in self._stores:
+                self._stores[path] = VoteStore(path)
+            return self._stores[path]
 
     def set_pool(self, specs: list) -> list[C.Contestant]:
         parsed = [C.parse(s) for s in specs]

@@ -139,9 +139,10 @@ def parse(spec: str | dict | Contestant) -> Contestant:
     if isinstance(spec, Contestant):
         return spec
     if isinstance(spec, dict):
-        return Contestant(kind=spec["kind"], model=spec["model"], adapter=spec.get("adapter"),
+        made = Contestant(kind=spec["kind"], model=spec["model"], adapter=spec.get("adapter"),
                           provider=spec.get("provider"), base_url=spec.get("base_url"),
                           decoding=dict(spec.get("decoding") or {}))
+        return replace(made, label=spec["name"]) if spec.get("name") and spec["name"] != made.name else made
     text = (spec or "").strip()
     if not text:
         raise LabError("arena.bad_contestant", spec=text, why="empty")
@@ -161,7 +162,9 @@ def parse(spec: str | dict | Contestant) -> Contestant:
     base, sep, decoding = text.partition("@")
     _check_model(base.strip(), text)
     if sep:
-        return Contestant(kind=DECODING, model=base.strip(), decoding=parse_decoding(decoding))
+        # a preset keeps its short name on the leaderboard ("m@creative"), its fields in settings
+        label = text if decoding.strip() in _decoding_presets() else None
+        return Contestant(kind=DECODING, model=base.strip(), decoding=parse_decoding(decoding), label=label)
     return Contestant(kind=MODEL, model=base.strip())
 
 

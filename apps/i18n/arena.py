@@ -2,6 +2,127 @@
 
 STRINGS = {
     "arena.tab": ("模型竞技场", "Eval arena"),
+    # battle
+    "arena.intro": (
+        "### 模型竞技场\n两个模型回答同一个问题，你来投票：哪边更好？匿名模式下投票后才揭晓身份，这样评分不受名气影响。"
+        "票数多了，用 Elo 和 Bradley-Terry 算出排行榜；下面还有困惑度和选择题两种自动评测。",
+        "### Eval arena\nTwo models answer the same prompt and you vote for the better one. In anonymous mode their names "
+        "are revealed only after your vote, so fame cannot sway it. Votes become a leaderboard (Elo and Bradley-Terry); "
+        "perplexity and a multiple-choice benchmark give automatic scores too.",
+    ),
+    "arena.battle_tab": ("对战投票", "Battle"),
+    "arena.mode": ("模式", "Mode"),
+    "arena.mode.anony": ("匿名（随机两位参赛者）", "Anonymous (two random contestants)"),
+    "arena.mode.named": ("指定（自己选两位）", "Named (pick both)"),
+    "arena.model_a": ("参赛者 A", "Contestant A"),
+    "arena.model_b": ("参赛者 B", "Contestant B"),
+    "arena.prompt": ("问题", "Prompt"),
+    "arena.prompt.placeholder": ("输入一个问题，两位参赛者会同时作答……", "Type a prompt; both contestants answer it at once…"),
+    "arena.max_new_tokens": ("最多生成的 token 数", "Max new tokens"),
+    "arena.start": ("开战", "Battle"),
+    "arena.stop": ("停止", "Stop"),
+    "arena.resp_a": ("模型 A 的回答", "Model A's answer"),
+    "arena.resp_b": ("模型 B 的回答", "Model B's answer"),
+    "arena.vote_a": ("👈 A 更好", "👈 A is better"),
+    "arena.vote_b": ("👉 B 更好", "👉 B is better"),
+    "arena.vote_tie": ("🤝 平局", "🤝 Tie"),
+    "arena.vote_bad": ("👎 都不好", "👎 Both are bad"),
+    "arena.battle_blind": ("匿名对战：名字在投票后揭晓。", "Anonymous battle: names are revealed after your vote."),
+    "arena.battle_named": ("指定对战：A = {a}，B = {b}。", "Named battle: A = {a}, B = {b}."),
+    "arena.now_vote": ("回答完毕，请投票。", "Both answers are in: vote now."),
+    "arena.revealed": (
+        "✅ 已记录你的投票（{choice}）。A 是 **{a}**，B 是 **{b}**。竞技场共有 {n} 票。",
+        "✅ Your vote ({choice}) is saved. A was **{a}**, B was **{b}**. The arena has {n} votes.",
+    ),
+    "arena.pool_acc": ("参赛者名单（全班共享）", "Contestants (shared by the whole class)"),
+    "arena.pool": ("参赛者，每行一个", "Contestants, one per line"),
+    "arena.pool.info": (
+        "模型名；模型@解码设置（如 @balanced、@temperature=0.7）；模型+适配器文件夹；api:服务商/模型。修改会影响所有人的匿名对战。",
+        "model; model@decoding (e.g. @balanced, @temperature=0.7); model+adapter folder; api:provider/model. "
+        "Changes apply to everyone's anonymous battles.",
+    ),
+    "arena.pool_apply": ("更新名单", "Update the list"),
+    "arena.pool_set": ("名单已更新：{n} 位参赛者。", "The list now has {n} contestants."),
+    "arena.api_key": ("API 密钥（只用于 api: 参赛者，只保存在本次会话）", "API key (for api: contestants; kept in this session only)"),
+    # leaderboard
+    "arena.lb_tab": ("排行榜", "Leaderboard"),
+    "arena.lb_source": ("哪些投票", "Which votes"),
+    "arena.source.all": ("全部", "All"),
+    "arena.source.human": ("人工", "Human"),
+    "arena.source.judge": ("AI 裁判", "LLM judge"),
+    "arena.source.import": ("导入", "Imported"),
+    "arena.lb_method": ("评分方法", "Rating method"),
+    "arena.lb_bootstrap": ("自助法轮数（置信区间）", "Bootstrap rounds (confidence intervals)"),
+    "arena.lb_k": ("Elo 的 K 值", "Elo K factor"),
+    "arena.lb_k.info": ("每次“意外”移动多少分；票少时用 16–32", "Points moved per surprise; 16–32 for few votes"),
+    "arena.lb_refresh": ("计算排行榜", "Compute the leaderboard"),
+    "arena.lb_fitting": ("正在拟合评分……", "Fitting ratings…"),
+    "arena.lb_summary": (
+        "**{n}** 票，**{m}** 位参赛者，**{voters}** 位投票人（人工 {human}，AI 裁判 {judge}，导入 {imported}）。"
+        "排名 = 1 + 置信区间整体高于自己的参赛者数。",
+        "**{n}** votes, **{m}** contestants, **{voters}** voters (human {human}, judge {judge}, imported {imported}). "
+        "Rank = 1 + the number of contestants whose whole interval lies above this one's.",
+    ),
+    "arena.lb_table": ("排行榜", "Leaderboard"),
+    "arena.lb_plot": ("评分与 95% 置信区间", "Ratings with 95% intervals"),
+    "arena.lb_winrate": ("胜率矩阵", "Win-rate matrix"),
+    "arena.lb_counts": ("对战次数矩阵", "Battle-count matrix"),
+    "arena.plot.rating": ("评分（Elo 刻度：高 400 分 ≈ 10 倍胜算）", "Rating (Elo scale: +400 ≈ 10× the odds)"),
+    "arena.plot.winrate": ("A 战胜 B 的比例（平局算半场）", "Share of battles A won against B (ties count half)"),
+    "arena.plot.counts": ("A 与 B 的对战次数", "Battles between A and B"),
+    "arena.plot.model_a": ("模型 A", "Model A"),
+    "arena.plot.model_b": ("模型 B", "Model B"),
+    "arena.plot.token": ("token 位置", "Token position"),
+    "arena.plot.loss": ("损失（nats，16 个 token 平滑）", "Loss (nats, 16-token moving average)"),
+    # automatic evals
+    "arena.ev_tab": ("自动评测", "Automatic evals"),
+    "arena.ev_intro": (
+        "**困惑度** = exp(平均 token 损失)，在团队自写、模型没见过的文本上计算；分词不同的模型请比较“每字节比特数”。"
+        "**选择题** 像 lm-evaluation-harness 一样按对数似然打分：acc 取总对数概率最大的选项，acc_norm 先除以选项的字节长度。",
+        "**Perplexity** = exp(mean token loss) on team-written text no model has seen; compare models with different "
+        "tokenizers by bits per byte. **Multiple choice** is scored by log-likelihood as in lm-evaluation-harness: acc "
+        "picks the choice with the highest summed log-probability, acc_norm divides it by the choice's length in bytes first.",
+    ),
+    "arena.ev_models": ("模型（本机）", "Models (local)"),
+    "arena.ev_lang": ("评测语言", "Eval language"),
+    "arena.ev_limit": ("选择题数量", "Number of questions"),
+    "arena.ev_ppl": ("计算困惑度", "Compute perplexity"),
+    "arena.ev_mc": ("做选择题", "Run multiple choice"),
+    "arena.ev_pick": ("请至少选择一个模型。", "Pick at least one model."),
+    "arena.ev_ppl_table": ("困惑度与平均损失", "Perplexity and mean loss"),
+    "arena.ev_plot": ("每个 token 的损失", "Loss of each token"),
+    "arena.ev_mc_table": ("选择题准确率", "Multiple-choice accuracy"),
+    # vote files and judge
+    "arena.io_tab": ("投票数据与 AI 裁判", "Votes and judge"),
+    "arena.io_upload": ("投票文件（Chatbot Arena 格式 JSONL / JSON）", "Vote file (Chatbot Arena format, JSONL / JSON)"),
+    "arena.io_import": ("导入", "Import"),
+    "arena.io_export": ("导出全部投票", "Export all votes"),
+    "arena.io_file": ("导出的文件", "Exported file"),
+    "arena.io_need_file": ("请先选择一个投票文件。", "Choose a vote file first."),
+    "arena.io_imported": (
+        "导入 {added} 票（{skipped} 票已存在，未重复添加）。现在共 {total} 票。",
+        "Imported {added} votes ({skipped} were already there and were not added again). {total} votes in all.",
+    ),
+    "arena.io_exported": ("已导出 {n} 票。", "Exported {n} votes."),
+    "arena.io_recent": ("最近的投票", "Latest votes"),
+    "arena.jd_acc": ("AI 裁判（LLM-as-judge）", "LLM as judge"),
+    "arena.jd_intro": (
+        "裁判模型读问题和两个回答，给出 [[A]]、[[B]] 或 [[C]]（平局）。默认交换顺序再问一次，两次不一致记为平局（减少位置偏差）。"
+        "裁判的票单独标记，排行榜可以只看人工票或只看裁判票。",
+        "The judge reads the prompt and both answers and replies [[A]], [[B]] or [[C]] (tie). It is asked again with the "
+        "answers swapped; verdicts that disagree become a tie (less position bias). Judge votes are marked as such, so "
+        "the leaderboard can show human and judge votes apart.",
+    ),
+    "arena.jd_provider": ("裁判服务商", "Judge provider"),
+    "arena.jd_model": ("裁判模型（空 = 默认）", "Judge model (empty = the provider's default)"),
+    "arena.jd_base_url": ("Base URL（可选）", "Base URL (optional)"),
+    "arena.jd_key": ("裁判的 API 密钥（只在本次会话）", "Judge API key (this session only)"),
+    "arena.jd_prompts": ("问题，每行一个", "Prompts, one per line"),
+    "arena.jd_run": ("让裁判评判", "Let the judge vote"),
+    "arena.jd_done": (
+        "{judge}：存入 {stored} 票，{unparsed} 次没有给出可解析的结论。与人工投票的一致率：{agree}。",
+        "{judge}: {stored} verdicts stored, {unparsed} without a parsable verdict. Agreement with human votes: {agree}.",
+    ),
     # errors
     "arena.bad_winner": (
         "第 {line} 条投票的 winner 是“{winner}”，只能是：{choices}。",

@@ -35,6 +35,8 @@ def test_anonymous_battle_hides_names_until_vote(tmp_path, smollm):
 def test_decoding_spec_parsing():
     c = C.parse("smollm2-135m-instruct@balanced")
     assert c.kind == C.DECODING and c.decoding == {"do_sample": True, "temperature": 0.7, "top_p": 0.9}
+    assert c.name == "smollm2-135m-instruct@balanced"
+    assert C.parse("gemma-3-270m@top_k=5").name == "gemma-3-270m@do_sample=True,top_k=5"
     assert C.parse(c.settings()).name == c.name
     assert C.parse("api:deepseek").name == "api:deepseek/deepseek-chat"
 

@@ -1,0 +1,305 @@
+"""The arena tab: blind battles with votes, the leaderboard, automatic evals, vote files and the judge.
+
+Only widgets live here: battles, ratings, evals and storage are the plain modules next to it. One
+`Arena` per app is shared by every browser (a classroom votes into one SQLite file); each browser
+keeps its own battle in a gr.State, and its anonymous session id is Gradio's session hash.
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from apps import ui
+from apps.arena import contestants as C
+from apps.arena import evals, judge, plots, ratings
+from apps.arena.battles import Arena
+from apps.i18n import DEFAULT_LANG as L
+from apps.i18n import t
+from apps.models import registry
+from apps.tasks.providers import PRESETS, ProviderConfig
+
+VOTES = [("vote_a", "model_a"), ("vote_b", "model_b"), ("vote_tie", "tie"), ("vote_bad", "tie (bothbad)")]
+LB_COLS = ["rank", "model", "rating", "ci_low", "ci_high", "votes", "wins", "ties", "losses"]
+
+
+def mode_choices(lang):
+    return [(t("arena.mode.anony", lang), "anony"), (t("arena.mode.named", lang), "named")]
+
+
+def source_choices(lang):
+    return [(t(f"arena.source.{s}", lang), s) for s in ("all", "human", "judge", "import")]
+
+
+def local_models() -> list[str]:
+    return [n for n in registry.names() if n not in registry.names("embedding")] + \
+        [f"{b}+{p}" for b, p in C.finished_adapters()]
+
+
+def _vote_buttons(active: bool):
+    return [gr.update(interactive=active) for _ in VOTES]
+
+
+def build(ctx: ui.ShellContext) -> dict:
+    arena = Arena(cache=ctx.cache)
+    c: dict[str, gr.components.Component] = {}
+    pool_names = [x.name for x in arena.pool]
+    c["arena.intro"] = gr.Markdown(t("arena.intro", L))
+
+    # ------------------------------------------------------------ battle
+    with gr.Tab(t("arena.battle_tab", L), elem_id="arena-battle-tab") as tab:
+        c["arena.battle_tab"] = tab
+        with gr.Row():
+            # the two translated-choice radios stay out of `c`: on_lang relabels them with their choices
+            mode = gr.Radio(mode_choices(L), value="anony", elem_id="arena-mode", **ui.texts("arena.mode", L))
+            c["arena.model_a"] = gr.Dropdown(pool_names, value=pool_names[0] if pool_names else None, visible=False,
+                                             allow_custom_value=True, elem_id="arena-model-a", **ui.texts("arena.model_a", L))
+            c["arena.model_b"] = gr.Dropdown(pool_names, value=pool_names[1] if len(pool_names) > 1 else None,
+                                             visible=False, allow_custom_value=True, elem_id="arena-model-b",
+                                             **ui.texts("arena.model_b", L))
+        c["arena.prompt"] = gr.Textbox(lines=2, elem_id="arena-prompt", **ui.texts("arena.prompt", L))
+        with gr.Row():
+            c["arena.max_new_tokens"] = gr.Slider(8, 512, value=96, step=8, elem_id="arena-max-new",
+                                                  **ui.texts("arena.max_new_tokens", L))
+            c["arena.start"] = gr.Button(t("arena.start", L), variant="primary", elem_id="arena-start")
+            c["arena.stop"] = gr.Button(t("arena.stop", L), variant="stop", elem_id="arena-stop")
+        with gr.Row():
+            c["arena.resp_a"] = gr.Textbox(lines=10, interactive=False, elem_id="arena-resp-a", **ui.texts("arena.resp_a", L))
+            c["arena.resp_b"] = gr.Textbox(lines=10, interactive=False, elem_id="arena-resp-b", **ui.texts("arena.resp_b", L))
+        with gr.Row():
+            for key, _w in VOTES:
+                c[f"arena.{key}"] = gr.Button(t(f"arena.{key}", L), interactive=False, elem_id=f"arena-{key.replace('_', '-')}")
+        reveal = gr.Markdown("", elem_id="arena-reveal")
+        with gr.Accordion(t("arena.pool_acc", L), open=False) as acc:
+            c["arena.pool_acc"] = acc
+            c["arena.pool"] = gr.Textbox("\n".join(pool_names), lines=5, elem_id="arena-pool", **ui.texts("arena.pool", L))
+            c["arena.pool_apply"] = gr.Button(t("arena.pool_apply", L), elem_id="arena-pool-apply")
+            c["arena.api_key"] = gr.Textbox(type="password", elem_id="arena-api-key", **ui.texts("arena.api_key", L))
+            pool_status = gr.Markdown("", elem_id="arena-pool-status")
+
+    # ------------------------------------------------------------ leaderboard
+    with gr.Tab(t("arena.lb_tab", L), elem_id="arena-lb-tab") as tab:
+        c["arena.lb_tab"] = tab
+        with gr.Row():
+            lb_source = gr.Radio(source_choices(L), value="all", elem_id="arena-lb-source", **ui.texts("arena.lb_source", L))
+            c["arena.lb_method"] = gr.Radio([("Bradley-Terry", "bt"), ("Elo", "elo")], value="bt",
+                                            elem_id="arena-lb-method", **ui.texts("arena.lb_method", L))
+            c["arena.lb_bootstrap"] = gr.Slider(0, 1000, value=200, step=50, elem_id="arena-lb-bootstrap",
+                                                **ui.texts("arena.lb_bootstrap", L))
+            c["arena.lb_k"] = gr.Number(value=4, minimum=0.5, maximum=64, elem_id="arena-lb-k", **ui.texts("arena.lb_k", L))
+        c["arena.lb_refresh"] = gr.Button(t("arena.lb_refresh", L), variant="primary", elem_id="arena-lb-refresh")
+        lb_stats = gr.Markdown("", elem_id="arena-lb-stats")
+        c["arena.lb_table"] = gr.Dataframe(headers=LB_COLS, interactive=False, elem_id="arena-lb-table",
+                                           **ui.texts("arena.lb_table", L))
+        c["arena.lb_plot"] = gr.Plot(elem_id="arena-lb-plot", **ui.texts("arena.lb_plot", L))
+        with gr.Row():
+            c["arena.lb_winrate"] = gr.Plot(elem_id="arena-lb-winrate", **ui.texts("arena.lb_winrate", L))
+            c["arena.lb_counts"] = gr.Plot(elem_id="arena-lb-counts", **ui.texts("arena.lb_counts", L))
+
+    # ------------------------------------------------------------ automatic evals
+    with gr.Tab(t("arena.ev_tab", L), elem_id="arena-ev-tab") as tab:
+        c["arena.ev_tab"] = tab
+        c["arena.ev_intro"] = gr.Markdown(t("arena.ev_intro", L))
+        with gr.Row():
+            c["arena.ev_models"] = gr.Dropdown(local_models(), value=["smollm2-135m-instruct"], multiselect=True,
+                                               allow_custom_value=True, elem_id="arena-ev-models",
+                                               **ui.texts("arena.ev_models", L))
+            c["arena.ev_lang"] = gr.Radio([("English", "en"), ("中文", "zh")], value="en", elem_id="arena-ev-lang",
+                                          **ui.texts("arena.ev_lang", L))
+            c["arena.ev_limit"] = gr.Slider(1, 20, value=20, step=1, elem_id="arena-ev-limit", **ui.texts("arena.ev_limit", L))
+        with gr.Row():
+            c["arena.ev_ppl"] = gr.Button(t("arena.ev_ppl", L), variant="primary", elem_id="arena-ev-ppl")
+            c["arena.ev_mc"] = gr.Button(t("arena.ev_mc", L), variant="primary", elem_id="arena-ev-mc")
+        c["arena.ev_ppl_table"] = gr.Dataframe(interactive=False, elem_id="arena-ev-ppl-table", **ui.texts("arena.ev_ppl_table", L))
+        c["arena.ev_plot"] = gr.Plot(elem_id="arena-ev-plot", **ui.texts("arena.ev_plot", L))
+        c["arena.ev_mc_table"] = gr.Dataframe(interactive=False, elem_id="arena-ev-mc-table", **ui.texts("arena.ev_mc_table", L))
+
+    # ------------------------------------------------------------ vote files and the judge
+    with gr.Tab(t("arena.io_tab", L), elem_id="arena-io-tab") as tab:
+        c["arena.io_tab"] = tab
+        with gr.Row():
+            c["arena.io_upload"] = gr.File(file_types=[".jsonl", ".json"], type="filepath", elem_id="arena-io-upload",
+                                           **ui.texts("arena.io_upload", L))
+            with gr.Column():
+                c["arena.io_import"] = gr.Button(t("arena.io_import", L), elem_id="arena-io-import")
+                c["arena.io_export"] = gr.Button(t("arena.io_export", L), elem_id="arena-io-export")
+                c["arena.io_file"] = gr.File(elem_id="arena-io-file", **ui.texts("arena.io_file", L))
+        io_status = gr.Markdown("", elem_id="arena-io-status")
+        c["arena.io_recent"] = gr.Dataframe(interactive=False, elem_id="arena-io-recent", **ui.texts("arena.io_recent", L))
+        with gr.Accordion(t("arena.jd_acc", L), open=False) as acc:
+            c["arena.jd_acc"] = acc
+            c["arena.jd_intro"] = gr.Markdown(t("arena.jd_intro", L))
+            with gr.Row():
+                c["arena.jd_provider"] = gr.Dropdown(list(PRESETS), value="local", elem_id="arena-jd-provider",
+                                                     **ui.texts("arena.jd_provider", L))
+                c["arena.jd_model"] = gr.Textbox(elem_id="arena-jd-model", **ui.texts("arena.jd_model", L))
+                c["arena.jd_base_url"] = gr.Textbox(elem_id="arena-jd-base-url", **ui.texts("arena.jd_base_url", L))
+                c["arena.jd_key"] = gr.Textbox(type="password", elem_id="arena-jd-key", **ui.texts("arena.jd_key", L))
+            c["arena.jd_prompts"] = gr.Textbox(lines=4, elem_id="arena-jd-prompts", **ui.texts("arena.jd_prompts", L))
+            c["arena.jd_run"] = gr.Button(t("arena.jd_run", L), elem_id="arena-jd-run")
+            jd_result = gr.Markdown("", elem_id="arena-jd-result")
+
+    battle_state, cancel_state = gr.State(None), gr.State(None)
+    votes = [c[f"arena.{k}"] for k, _ in VOTES]
+
+    # ------------------------------------------------------------ handlers: battle
+    mode.change(lambda m: [gr.update(visible=m == "named")] * 2, mode,
+                           [c["arena.model_a"], c["arena.model_b"]], queue=False, api_visibility="private")
+
+    @ui.friendly
+    def start(mode, model_a, model_b, prompt, max_new, api_key, lang, request: gr.Request = None):
+        session = getattr(request, "session_hash", "") or ""
+        named = mode == "named"
+        battle = arena.new_battle(prompt, model_a if named else None, model_b if named else None, session=session)
+        cancel = threading.Event()
+        header = t("arena.battle_named", lang, a=battle.a.name, b=battle.b.name) if named else t("arena.battle_blind", lang)
+        yield "", "", header, None, cancel, *_vote_buttons(False)
+        for text_a, text_b in arena.run(battle, int(max_new), cancel, api_key=api_key or None):
+            yield text_a, text_b, gr.update(), None, cancel, *[gr.update()] * len(VOTES)
+        yield (battle.responses[0], battle.responses[1], header + " " + t("arena.now_vote", lang), battle, None,
+               *_vote_buttons(True))
+
+    start_inputs = [mode, c["arena.model_a"], c["arena.model_b"], c["arena.prompt"],
+                    c["arena.max_new_tokens"], c["arena.api_key"], ctx.lang]
+    start_outputs = [c["arena.resp_a"], c["arena.resp_b"], reveal, battle_state, cancel_state, *votes]
+    run_event = c["arena.start"].click(start, start_inputs, start_outputs, concurrency_id="arena-gen",
+                                       api_visibility="private")
+    submit_event = c["arena.prompt"].submit(start, start_inputs, start_outputs, concurrency_id="arena-gen",
+                                            api_visibility="private")
+
+    def stop(cancel):
+        if cancel is not None:
+            cancel.set()
+
+    c["arena.stop"].click(stop, cancel_state, None, queue=False, api_visibility="private",
+                          cancels=[run_event, submit_event])
+
+    def make_vote(winner):
+        @ui.friendly
+        def cast(battle, lang):
+            if battle is None:
+                raise gr.Error(t("arena.no_battle", lang))
+            out = arena.vote(battle, winner)
+            text = t("arena.revealed", lang, a=out["model_a"], b=out["model_b"],
+                     choice=t(f"arena.{dict((w, k) for k, w in VOTES)[winner]}", lang), n=arena.store.count())
+            return text, None, *_vote_buttons(False)
+        return cast
+
+    for key, winner in VOTES:
+        c[f"arena.{key}"].click(make_vote(winner), [battle_state, ctx.lang], [reveal, battle_state, *votes],
+                                api_visibility="private")
+
+    @ui.friendly
+    def apply_pool(text, lang):
+        specs = [line.strip() for line in (text or "").splitlines() if line.strip()]
+        parsed = arena.set_pool(specs)
+        names = [p.name for p in parsed]
+        return (t("arena.pool_set", lang, n=len(names)), gr.update(choices=names, value=names[0] if names else None),
+                gr.update(choices=names, value=names[1] if len(names) > 1 else None))
+
+    c["arena.pool_apply"].click(apply_pool, [c["arena.pool"], ctx.lang],
+                                [pool_status, c["arena.model_a"], c["arena.model_b"]], api_visibility="private")
+
+    # ------------------------------------------------------------ handlers: leaderboard
+    @ui.friendly
+    def refresh(source, method, rounds, k, lang, progress=gr.Progress()):
+        records = arena.store.records(None if source == "all" else source)
+        stats = arena.store.stats()
+        if not records:
+            raise gr.Error(t("arena.no_votes", lang))
+        progress(0.2, desc=t("arena.lb_fitting", lang))
+        battles = ratings.Battles.from_records(records)
+        rows = ratings.leaderboard(battles, method, int(rounds), float(k or 4))
+        win, count = ratings.matrices(battles)
+        order = [battles.models.index(r["model"]) for r in rows]
+        summary = t("arena.lb_summary", lang, n=battles.n, m=len(battles.models), voters=stats["voters"],
+                    human=stats["by_source"].get("human", 0), judge=stats["by_source"].get("judge", 0),
+                    imported=stats["by_source"].get("import", 0))
+        return (summary, pd.DataFrame(rows, columns=LB_COLS), plots.ratings_bar(rows, lang),
+                plots.heatmap(win, battles.models, "arena.plot.winrate", lang, "rate", order),
+                plots.heatmap(count, battles.models, "arena.plot.counts", lang, "count", order))
+
+    c["arena.lb_refresh"].click(refresh, [lb_source, c["arena.lb_method"], c["arena.lb_bootstrap"],
+                                          c["arena.lb_k"], ctx.lang],
+                                [lb_stats, c["arena.lb_table"], c["arena.lb_plot"], c["arena.lb_winrate"],
+                                 c["arena.lb_counts"]], api_name="arena_leaderboard")
+
+    # ------------------------------------------------------------ handlers: evals
+    @ui.friendly
+    def run_ppl(models, lang_data, lang, progress=gr.Progress()):
+        models = list(models or [])
+        if not models:
+            raise gr.Error(t("arena.ev_pick", lang))
+        texts, results = evals.heldout(lang_data), []
+        for i, m in enumerate(models):
+            progress(i / len(models), desc=m)
+            results.append(evals.perplexity(m, texts, cache=ctx.cache).as_dict(with_losses=True))
+        table = pd.DataFrame([{k: r[k] for k in ("model", "perplexity", "mean_loss", "bits_per_byte", "tokens")}
+                              for r in results])
+        return table, plots.token_losses(results, lang)
+
+    c["arena.ev_ppl"].click(run_ppl, [c["arena.ev_models"], c["arena.ev_lang"], ctx.lang],
+                            [c["arena.ev_ppl_table"], c["arena.ev_plot"]], concurrency_id="arena-gen",
+                            api_visibility="private")
+
+    @ui.friendly
+    def run_mc(models, lang_data, limit, lang, progress=gr.Progress()):
+        models = list(models or [])
+        if not models:
+            raise gr.Error(t("arena.ev_pick", lang))
+        questions = evals.load_mc(evals.mc_path(lang_data))[: int(limit)]
+        rows = []
+        for i, m in enumerate(models):
+            def step(done, total, i=i, m=m):
+                progress((i + done / total) / len(models), desc=m)
+            res = evals.multiple_choice(m, questions, lang_data, cache=ctx.cache, progress=step)
+            rows.append({k: res[k] for k in ("model", "acc", "acc_stderr", "acc_norm", "acc_norm_stderr", "n", "chance")})
+        return pd.DataFrame(rows)
+
+    c["arena.ev_mc"].click(run_mc, [c["arena.ev_models"], c["arena.ev_lang"], c["arena.ev_limit"], ctx.lang],
+                           c["arena.ev_mc_table"], concurrency_id="arena-gen", api_visibility="private")
+
+    # ------------------------------------------------------------ handlers: files and judge
+    def recent():
+        rows = arena.store.rows(30)
+        return pd.DataFrame(rows, columns=["tstamp", "source", "model_a", "model_b", "winner", "judge", "prompt"])
+
+    @ui.friendly
+    def do_import(path, lang):
+        if not path:
+            raise gr.Error(t("arena.io_need_file", lang))
+        added, skipped = arena.store.import_file(path)
+        return t("arena.io_imported", lang, added=added, skipped=skipped, total=arena.store.count()), recent()
+
+    @ui.friendly
+    def do_export(lang):
+        out = Path(tempfile.mkdtemp(prefix="llmlab-arena-")) / "arena_votes.jsonl"
+        n = arena.store.export_file(out)
+        return t("arena.io_exported", lang, n=n), str(out), recent()
+
+    c["arena.io_import"].click(do_import, [c["arena.io_upload"], ctx.lang], [io_status, c["arena.io_recent"]],
+                               api_visibility="private")
+    c["arena.io_export"].click(do_export, [ctx.lang], [io_status, c["arena.io_file"], c["arena.io_recent"]],
+                               api_visibility="private")
+
+    @ui.friendly
+    def run_judge(provider, model, base_url, key, prompts, max_new, api_key, lang, progress=gr.Progress()):
+        cfg = ProviderConfig(provider, base_url=base_url or None, model=model or None, api_key=key or None)
+        result = judge.fill(arena, cfg, (prompts or "").splitlines(), max_new_tokens=int(max_new),
+                            api_key=api_key or None, progress=lambda d, n: progress(d / n))
+        agree = judge.agreement(arena.store.records())
+        return t("arena.jd_done", lang, judge=result["judge"], stored=result["stored"], unparsed=result["unparsed"],
+                 agree="-" if agree["rate"] is None else f"{agree['rate']:.0%} ({agree['compared']})")
+
+    c["arena.jd_run"].click(run_judge, [c["arena.jd_provider"], c["arena.jd_model"], c["arena.jd_base_url"],
+                                        c["arena.jd_key"], c["arena.jd_prompts"], c["arena.max_new_tokens"],
+                                        c["arena.api_key"], ctx.lang], jd_result, concurrency_id="arena-gen",
+                            api_visibility="private")
+
+    ctx.on_lang(lambda lang: [gr.update(choices=mode_choices(lang), **ui.texts("arena.mode", lang)),
+                              gr.update(choices=source_choices(lang), **ui.texts("arena.lb_source", lang))],
+                [mode, lb_source])
+    return c
