@@ -160,3 +160,12 @@ def test_dpo_through_cli_reusing_a_config(lora_run, tmp_path):
     losses = progress.summary(progress.read(out_dir / "metrics.jsonl"))["curves"]["loss"]
     assert len(losses) == 2 and abs(losses[0][1] - 0.6931) < 0.05  # DPO starts at -log σ(0) = ln 2
     assert (out_dir / "adapter" / "adapter_config.json").exists()
+
+
+def test_try_it_compares_base_and_tuned_from_the_shared_cache(lora_run, cache):
+    from apps.finetune.compare import compare, tuned_model
+
+    rows = compare(cache, lora_run["run_id"], ["What does LoRA stand for?", " "], max_new_tokens=8, root=None)
+    assert len(rows) == 1 and rows[0]["base"] and rows[0]["tuned"]
+    tuned = tuned_model(cache, lora_run)
+    assert type(tuned.model).__name__.startswith("PeftModel") and tuned.path == lora_run["base_path"]
