@@ -16,6 +16,10 @@ from apps.models import default_cache
 TABS: list[tuple[str, str]] = [
     ("playground", "apps.playground.view"),
     ("attention", "apps.attention.view"),
+    ("rag", "apps.retrieval.view"),
+    ("tasks", "apps.tasks.view"),
+    ("finetune", "apps.finetune.view"),
+    ("arena", "apps.arena.view"),
 ]
 
 LANG_CHOICES = [("中文", "zh"), ("English", "en")]

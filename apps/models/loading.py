@@ -261,6 +261,9 @@ class ModelCache:
 
     def get(self, name: str, device: str | None = None, attn: str = "sdpa", variant: str = "lm",
             adapter: str | None = None) -> LoadedModel:
+        """`name` may be a model reference with an adapter (registry.model_ref)."""
+        if adapter is None:
+            name, adapter = registry.split_ref(name)
         spec = registry.resolve(name)
         key = (spec.name, pick_device(device), attn, variant, adapter)
         with self._lock:

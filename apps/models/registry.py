@@ -84,6 +84,20 @@ REGISTRY: dict[str, ModelSpec] = {
     ]
 }
 
+# A model reference may name a peft adapter on top of a base: "smollm2-135m-instruct+adapter:/runs/x/adapter".
+# Dropdowns and vote records carry one string; the cache splits it.
+ADAPTER_MARK = "+adapter:"
+
+
+def model_ref(base: str, adapter: str | None = None) -> str:
+    return f"{base}{ADAPTER_MARK}{adapter}" if adapter else base
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    base, mark, adapter = (ref or "").partition(ADAPTER_MARK)
+    return (base, adapter) if mark else (ref, None)
+
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

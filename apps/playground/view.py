@@ -18,8 +18,14 @@ L = DEFAULT_LANG
 MAX_COMPARE = 4
 
 
-def model_choices() -> list[str]:
-    return [s.name for s in registry.list_models() if s.kind != registry.EMBEDDING]
+def model_choices() -> list[tuple[str, str]]:
+    """Registry models, then the user's fine-tuned results (base + adapter, merged or full models)."""
+    from apps.finetune import runs
+
+    choices = [(s.name, s.name) for s in registry.list_models() if s.kind != registry.EMBEDDING]
+    choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"])) for a in runs.list_adapters()]
+    choices += [(f"🔧 {m['label']}", m["model_path"]) for m in runs.list_tuned_models()]
+    return choices
 
 
 def preset_choices(lang: str) -> list[tuple[str, str]]:
@@ -102,6 +108,10 @@ def build(ctx: ui.ShellContext) -> dict:
         with gr.Row():
             outs = [gr.Textbox(lines=8, interactive=False, visible=i < 3, elem_classes=["pg-compare-out"])
                     for i in range(MAX_COMPARE)]
+
+    # Fine-tuned results appear as soon as a run finishes: refresh the pickers when opened.
+    for picker in (c["playground.model"], c["playground.compare_models"]):
+        picker.focus(lambda: gr.update(choices=model_choices()), None, picker, queue=False, api_visibility="private")
 
     decoding = [c[f"playground.{k}"] for k in ("do_sample", "temperature", "top_k", "top_p", "min_p",
                                                "repetition_penalty", "num_beams", "max_new_tokens", "seed",

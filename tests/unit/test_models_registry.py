@@ -28,3 +28,10 @@ def test_unknown_names_raise(name):
     assert err.value.key == "models.unknown"
     assert "smollm2-135m-instruct" in err.value.message("en")
     assert "未知模型" in err.value.message("zh")
+
+
+def test_adapter_references_round_trip():
+    ref = registry.model_ref("smollm2-135m-instruct", "/tmp/runs/x/adapter")
+    assert registry.split_ref(ref) == ("smollm2-135m-instruct", "/tmp/runs/x/adapter")
+    assert registry.split_ref("gemma-3-270m") == ("gemma-3-270m", None)
+    assert registry.model_ref("gemma-3-270m") == "gemma-3-270m"
