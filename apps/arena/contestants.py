@@ -82,8 +82,9 @@ class Contestant:
             return self.label
         if self.kind == API:
             return f"api:{self.provider}/{self.model}"
-        if self.kind == ADAPTER:
-            return f"{self.model}+{Path(self.adapter).name}"
+        if self.kind == ADAPTER:  # a run's adapter lives in <run id>/adapter: the run id names it
+            folder = Path(self.adapter)
+            return f"{self.model}+{folder.parent.name if folder.name == 'adapter' else folder.name}"
         if self.kind == DECODING:
             return f"{self.model}@" + ",".join(f"{k}={v}" for k, v in sorted(self.decoding.items()))
         return self.model
@@ -175,22 +176,13 @@ def _check_model(name: str, spec: str) -> None:
 
 
 def finished_adapters() -> list[tuple[str, str]]:
-    """(base model, adapter folder) of finished fine-tuning runs, when that stage is installed."""
+    """(base model, adapter folder) of finished LoRA runs of the fine-tuning stage, newest first."""
     try:
-        from apps.finetune import runs
-    except ImportError:
+        from apps.finetune.runs import list_adapters
+
+        return [(a["base_model"], a["adapter_path"]) for a in list_adapters()]
+    except (ImportError, OSError, LabError):  # no fine-tuning stage, or no runs folder yet
         return []
-    for fn_name in ("finished_adapters", "list_adapters", "adapters", "finished"):
-        fn = getattr(runs, fn_name, None)
-        if callable(fn):
-            out = []
-            for item in fn():
-                base = getattr(item, "base", None) or getattr(item, "model", None) or (item.get("base") if isinstance(item, dict) else None)
-                path = getattr(item, "adapter", None) or getattr(item, "path", None) or (item.get("adapter") or item.get("path") if isinstance(item, dict) else None)
-                if base and path:
-                    out.append((str(base), str(path)))
-            return out
-    return []
 
 
 def default_pool(offline_only: bool = True) -> list[str]:

@@ -15,19 +15,24 @@ plt.rcParams["axes.unicode_minus"] = False
 
 
 def _short(name: str, n: int = 28) -> str:
-    return name if len(name) <= n else name[: n - 1] + "…"
+    """Cut the middle, not the end: 'smollm2-135m-instruct@creative' → 'smollm2-1…ct@creative'."""
+    if len(name) <= n:
+        return name
+    tail = n // 2 + 2
+    return name[: n - tail - 1] + "…" + name[-tail:]
 
 
 def ratings_bar(rows: list[dict], lang: str = "en"):
-    """Horizontal bars of rating, best on top, with the bootstrap 95 % interval as error bars."""
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(3, len(rows)) + 1))
-    names = [_short(r["model"]) for r in rows][::-1]
+    """One dot per model (best on top) with its bootstrap 95 % interval as a bar: overlapping
+    intervals are the picture of "not yet told apart"."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(3, len(rows)) + 1))
+    names = [_short(r["model"], 34) for r in rows][::-1]
     vals = np.array([r["rating"] for r in rows][::-1])
-    ax.barh(names, vals - vals.min() + 10, left=vals.min() - 10, color="#6c8ebf")
     if rows and rows[0].get("ci_low") is not None:
         lo = np.array([r["ci_low"] for r in rows][::-1])
         hi = np.array([r["ci_high"] for r in rows][::-1])
-        ax.errorbar(vals, names, xerr=[vals - lo, hi - vals], fmt="none", ecolor="#333", capsize=3)
+        ax.errorbar(vals, names, xerr=[vals - lo, hi - vals], fmt="none", ecolor="#6c8ebf", elinewidth=6, alpha=0.5)
+    ax.plot(vals, names, "o", color="#1f3b73")
     ax.set_xlabel(t("arena.plot.rating", lang))
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
@@ -42,7 +47,7 @@ def heatmap(matrix: np.ndarray, models: list[str], title_key: str, lang: str = "
     fmt = "{:.2f}" if rate else "{:.0f}"
     order = order if order is not None else list(range(len(models)))
     mat = matrix[np.ix_(order, order)]
-    names = [_short(models[i], 20) for i in order]
+    names = [_short(models[i], 24) for i in order]
     size = 1.2 + 0.6 * len(names)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
     im = ax.imshow(np.ma.masked_invalid(mat), cmap="RdBu" if rate else "Blues", vmin=0.0,
@@ -51,7 +56,7 @@ def heatmap(matrix: np.ndarray, models: list[str], title_key: str, lang: str = "
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel(t("arena.plot.model_b", lang))
     ax.set_ylabel(t("arena.plot.model_a", lang))
-    ax.set_title(t(title_key, lang))
+    ax.set_title(t(title_key, lang), fontsize=9)
     if len(names) <= 12:
         for i in range(len(names)):
             for j in range(len(names)):

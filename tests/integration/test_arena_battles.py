@@ -47,3 +47,24 @@ def test_llm_judge_fills_battles(tmp_path, smollm):
     out = judge.fill(arena, cfg, ["What is 2+2?"], max_new_tokens=8, both_orders=False)
     assert out["stored"] + out["unparsed"] == 1 and out["judge"] == "llm-judge:local/smollm2-135m-instruct"
     assert arena.store.count("judge") == out["stored"] and arena.store.count("human") == 0
+
+
+def test_adapter_contestant(tmp_path, cache, smollm):
+    """A peft adapter folder (as the fine-tuning stage leaves in <run>/adapter) fights its own base."""
+    from peft import LoraConfig, get_peft_model
+
+    from apps.models import load_model
+
+    base = load_model("smollm2-135m-instruct")  # a private copy: peft wraps it in place
+    folder = tmp_path / "run-42" / "adapter"
+    get_peft_model(base.model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"])).save_pretrained(folder)
+    c = C.parse(f"smollm2-135m-instruct+{folder}")
+    assert c.kind == C.ADAPTER and c.name == "smollm2-135m-instruct+run-42"
+    assert type(c.load(cache).model).__name__.startswith("Peft")
+    arena = Arena(VoteStore(tmp_path / "ad.db"), pool=[], cache=cache)
+    battle = arena.new_battle("Hi!", c, "smollm2-135m-instruct")
+    *_, final = arena.run(battle, max_new_tokens=4)
+    # a fresh LoRA starts as the identity (B = 0), so greedy replies agree with the base model's
+    assert final[0] == final[1] and final[0]
+    arena.vote(battle, "tie")
+    assert arena.store.records()[0]["llmlab"]["settings_a"]["adapter"] == str(folder.resolve())

@@ -72,3 +72,16 @@ def test_bad_inputs(tmp_path, cache):
     with pytest.raises(LabError) as err:
         evals.load_mc(bad)
     assert err.value.key == "arena.bad_mc"
+
+
+def test_cli_perplexity_and_mc(capsys, smollm):
+    import json
+
+    from apps.cli import main
+
+    assert main(["arena", "perplexity", "--model", "smollm2-135m-instruct", "--lang", "zh", "--json"]) == 0
+    [res] = json.loads(capsys.readouterr().out)["results"]
+    assert res["perplexity"] == pytest.approx(math.exp(res["mean_loss"]), rel=1e-3) and res["tokens"] > 100
+    assert main(["arena", "mc", "--model", "smollm2-135m-instruct", "--lang", "zh", "--limit", "2", "--json"]) == 0
+    [res] = json.loads(capsys.readouterr().out)["results"]
+    assert res["n"] == 2 and 0 <= res["acc"] <= 1 and "questions" not in res
