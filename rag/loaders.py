@@ -101,13 +101,11 @@ def _load_html(data: bytes, name: str) -> str:
 
 
 def _load_docx(path: Path, name: str) -> str:
-    import zipfile
-
     import docx
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - python-docx raises PackageNotFoundError, BadZipFile, KeyError…
         raise LabError("rag.unreadable", name=name, reason=str(exc)[:200]) from exc
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:  # tables carry much of the content in reports

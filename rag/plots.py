@@ -31,6 +31,25 @@ def pca_2d(vectors: np.ndarray, query: np.ndarray | None = None) -> tuple[np.nda
     return coords, q
 
 
+def cjk_fonts() -> list[str]:
+    """Installed fonts matplotlib can use to draw Chinese, sans-serif first (may be empty)."""
+    from matplotlib import font_manager
+
+    found = sorted({f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "Hei" in f.name})
+    return sorted(found, key=lambda name: ("Sans" not in name, name))
+
+
+def caption_lang(lang: str) -> str:
+    """The language plot captions should use: Chinese only when a font can draw it."""
+    return lang if lang != "zh" or cjk_fonts() else "en"
+
+
+def _style():
+    import matplotlib.pyplot as plt
+
+    return plt.rc_context({"font.family": [*cjk_fonts()[:1], "DejaVu Sans"], "axes.unicode_minus": False})
+
+
 def _short(source: str) -> str:
     return source.replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -43,6 +62,11 @@ def map_figure(coords: np.ndarray, sources: list[str], query_xy: np.ndarray | No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    with _style():
+        return _map(plt, coords, sources, query_xy, hit_ids, title, query_label)
+
+
+def _map(plt, coords, sources, query_xy, hit_ids, title, query_label):
     fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
     names = sorted(set(sources))
     cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
@@ -74,7 +98,11 @@ def latency_figure(timings: dict[str, float], labels: dict[str, str] | None = No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = labels or {}
+    with _style():
+        return _latency(plt, timings, labels or {}, title)
+
+
+def _latency(plt, timings, labels, title):
     stages = [s for s in timings if timings[s] is not None]
     values = [timings[s] * 1000 for s in stages]
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(stages) + 1.0), dpi=100)

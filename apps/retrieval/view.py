@@ -52,10 +52,12 @@ def generator_choices() -> list[str]:
 
 
 def latency_labels(lang) -> dict:
+    lang = plots.caption_lang(lang)
     return {s: t(f"rag.latency.{s}", lang) for s in ("embed", "search", "rerank", "generate")}
 
 
 def map_plot(index: RagIndex, lang: str, result=None):
+    lang = plots.caption_lang(lang)
     coords, q = plots.pca_2d(index.vectors, result.query_vector if result is not None else None)
     hit_ids = [h.chunk.id for h in result.hits] if result is not None else []
     return plots.map_figure(coords, [c.source for c in index.chunks], q, hit_ids,
