@@ -1,5 +1,6 @@
 """How fast the arena's ratings are: online Elo, Bradley-Terry and 1,000 bootstrap rounds, at 10k
-and 100k synthetic votes among 20 models, next to the way a user would otherwise do it.
+and 100k synthetic votes among 20 models (and 100k among 130, the real Arena's size), next to the way a
+user would otherwise do it.
 
     .venv/bin/python bench/ratings.py [--votes 10000 100000] [--rounds 1000] [--models 20]
 
@@ -57,14 +58,17 @@ def main(argv=None) -> dict:
     parser.add_argument("--votes", type=int, nargs="+", default=[10_000, 100_000], help="vote counts to time")
     parser.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds")
     parser.add_argument("--models", type=int, default=20, help="number of synthetic models")
+    parser.add_argument("--arena-scale", type=int, default=130,
+                        help="also time the largest --votes with this many models, as many as the real Arena (0 = skip)")
     parser.add_argument("--baseline-rounds", type=int, default=5, help="baseline bootstrap rounds actually run")
     args = parser.parse_args(argv)
 
     from apps.arena import ratings as R
 
-    truth = {f"model-{i:02d}": 800.0 + 25.0 * i for i in range(args.models)}
+    runs = [(n, args.models) for n in args.votes] + ([(max(args.votes), args.arena_scale)] if args.arena_scale else [])
     results = []
-    for n in args.votes:
+    for n, models in runs:
+        truth = {f"model-{i:03d}": 1000.0 + 500.0 * (i / (models - 1) - 0.5) for i in range(models)}
         battles = R.Battles.from_records(R.synthetic(truth, n, seed=n))
         t_elo, _ = timed(lambda: R.elo(battles, k=4), repeat=3)
         t_bt, ours = timed(lambda: R.bradley_terry(battles), repeat=3)
@@ -84,7 +88,7 @@ def main(argv=None) -> dict:
         t_sk_boot = t_sk_boot_few / args.baseline_rounds * args.rounds
         order = np.argsort(-ours)
         results.append({
-            "votes": n, "models": args.models,
+            "votes": n, "models": models,
             "elo_s": round(t_elo, 4), f"elo_bootstrap_{args.rounds}_s": round(t_elo_boot, 3),
             "bt_s": round(t_bt, 4), "bt_sklearn_s": round(t_sk, 4), "bt_speedup": round(t_sk / t_bt, 1),
             "bt_max_diff_vs_sklearn_points": round(float(np.abs(ours - theirs).max()), 3),

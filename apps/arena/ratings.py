@@ -174,8 +174,15 @@ def bt_bootstrap(battles: Battles, rounds: int, l2: float = 1e-6, seed: int = 0)
     pc = battles.pair_counts()
     rng = np.random.default_rng(seed)
     flat = pc.counts.reshape(-1)
-    counts = rng.multinomial(int(flat.sum()), flat / flat.sum(), size=rounds).reshape(rounds, -1, 3)
-    return to_rating(bt_fit_many(pc, counts.astype(np.float64), l2))
+    out = []
+    # chunks bound memory on the real Arena (~130 models, ~8k pairs): counts are (chunk, P, 3) and
+    # the Hessians (chunk, M, M)
+    chunk = max(1, min(rounds, int(2e7 // max(1, flat.size + pc.m * pc.m))))
+    for start in range(0, rounds, chunk):
+        n = min(chunk, rounds - start)
+        counts = rng.multinomial(int(flat.sum()), flat / flat.sum(), size=n).reshape(n, -1, 3)
+        out.append(bt_fit_many(pc, counts.astype(np.float64), l2))
+    return to_rating(np.concatenate(out))
 
 
 def bt_fit_many(pc: PairCounts, counts: np.ndarray, l2: float = 1e-6, iters: int = 60) -> np.ndarray:
@@ -191,38 +198,41 @@ def bt_fit_many(pc: PairCounts, counts: np.ndarray, l2: float = 1e-6, iters: int
     p_idx = np.arange(pc.i.size)
     # incidence (P, M): +1 at i, -1 at j, so grad = resid @ inc; and the Hessian scatter (P, M*M):
     # h_p lands on (i,i), (j,j) with +1 and on (i,j), (j,i) with -1.
-    inc = sparse.csr_matrix((np.r_[np.ones_like(p_idx), -np.ones_like(p_idx)], (np.r_[p_idx, p_idx], np.r_[pc.i, pc.j])),
-                            shape=(pc.i.size, pc.m))
-    m2 = pc.m * pc.m
-    scatter = sparse.csr_matrix(
-        (np.repeat([1.0, 1.0, -1.0, -1.0], p_idx.size), (np.tile(p_idx, 4),
-         np.r_[pc.i * (pc.m + 1), pc.j * (pc.m + 1), pc.i * pc.m + pc.j, pc.j * pc.m + pc.i])), shape=(pc.i.size, m2))
+    ones = np.ones(p_idx.size)
+    inc = sparse.csr_matrix((np.r_[ones, -ones], (np.r_[p_idx, p_idx], np.r_[pc.i, pc.j])), shape=(pc.i.size, pc.m))
+    cells = np.r_[pc.i * (pc.m + 1), pc.j * (pc.m + 1), pc.i * pc.m + pc.j, pc.j * pc.m + pc.i]
+    scatter = sparse.csr_matrix((np.r_[ones, ones, -ones, -ones], (np.tile(p_idx, 4), cells)),
+                                shape=(pc.i.size, pc.m * pc.m))
 
-    def loss_of(th):
+    def loss_of(th, w, n):
         d = th[:, pc.i] - th[:, pc.j]
         return -(w * log_expit(d) + (n - w) * log_expit(-d)).sum(1) + 0.5 * l2 * (th * th).sum(1)
 
-    loss = loss_of(theta)
+    loss = loss_of(theta, w, n)
+    active = np.arange(rounds)  # rounds still moving; converged ones drop out of the work
     for _ in range(iters):
-        d = theta[:, pc.i] - theta[:, pc.j]
-        s = expit(d)
-        resid = n * s - w
-        grad = np.asarray((inc.T @ resid.T).T) + l2 * theta
-        h = n * s * (1 - s)  # (R, P)
-        hess = np.asarray((scatter.T @ h.T).T)  # (R, M*M)
-        step = np.linalg.solve(hess.reshape(rounds, pc.m, pc.m) + eye, grad[..., None])[..., 0]
+        th, wa, na = theta[active], w[active], n[active]
+        s = expit(th[:, pc.i] - th[:, pc.j])
+        grad = np.asarray((inc.T @ (na * s - wa).T).T) + l2 * th
+        hess = np.asarray((scatter.T @ (na * s * (1 - s)).T).T).reshape(-1, pc.m, pc.m) + eye  # (A, M, M)
+        with _one_blas_thread():
+            step = np.linalg.solve(hess, grad[..., None])[..., 0]
         step = step / np.maximum(1.0, np.abs(step).max(1, keepdims=True) / 2.0)  # at most 2 logits
-        if np.abs(step).max() < 1e-7:  # 1e-7 logits = 2e-5 rating points: converged everywhere
+        moving = np.abs(step).max(1) >= 1e-7  # 1e-7 logits = 2e-5 rating points
+        active, th, step, wa, na = active[moving], th[moving], step[moving], wa[moving], na[moving]
+        if active.size == 0:
             break
-        scale = np.ones((rounds, 1))
+        old = loss[active]
+        scale = np.ones((active.size, 1))
         for _ in range(20):  # backtracking per round: keep only steps that do not raise the loss
-            cand = theta - scale * step
-            new_loss = loss_of(cand)
-            bad = new_loss > loss + 1e-9 * np.abs(loss)
+            cand = th - scale * step
+            new_loss = loss_of(cand, wa, na)
+            bad = new_loss > old + 1e-9 * np.abs(old)
             if not bad.any():
                 break
             scale[bad] *= 0.5
-        theta, loss = np.where(bad[:, None], theta, cand), np.where(bad, loss, new_loss)
+        theta[active] = np.where(bad[:, None], th, cand)
+        loss[active] = np.where(bad, old, new_loss)
     return theta - theta.mean(1, keepdims=True)
 
 
