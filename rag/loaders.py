@@ -139,31 +139,37 @@ def load_file(path: str | Path, name: str | None = None) -> Document:
     return Document(source=name, text=text)
 
 
-def load_paths(paths: list[str | Path], skip_bad: bool = False) -> list[Document]:
-    """Files and folders (searched recursively for known suffixes) → Documents, sorted by source.
+def load_paths(paths: list[str | Path], skip_bad: bool = False, names: list[str] | None = None,
+               errors: list[LabError] | None = None) -> list[Document]:
+    """Files and folders (searched recursively for known suffixes) → Documents.
 
-    skip_bad: inside folders, skip files that fail to load instead of stopping (a named file that
-    fails always raises). A folder that yields no text raises rag.no_text.
+    skip_bad: skip files that fail to load (appending their LabError to `errors`) instead of stopping;
+    if nothing loads, the first failure is raised (or rag.no_text when there was nothing to try).
+    names: what users call each path (an upload's original file name instead of its temp path).
     """
     docs: list[Document] = []
-    for raw in paths:
+    failures: list[LabError] = [] if errors is None else errors
+    for n, raw in enumerate(paths):
         path = Path(raw).expanduser()
+        shown = names[n] if names and n < len(names) else str(raw)
         if not path.exists():
-            raise LabError("rag.not_found", name=str(raw))
+            raise LabError("rag.not_found", name=shown)
         if path.is_file():
-            docs.append(load_file(path, str(raw)))
-            continue
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        before = len(docs)
-        for file in found:
+            files = [(path, shown)]
+        else:
+            files = [(p, str(p)) for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES
+                     and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+            if not files:
+                raise LabError("rag.no_text", name=shown)
+        for file, name in files:
             try:
-                docs.append(load_file(file, str(file)))
-            except LabError:
+                docs.append(load_file(file, name))
+            except LabError as exc:
                 if not skip_bad:
                     raise
-        if len(docs) == before:
-            raise LabError("rag.no_text", name=str(raw))
+                failures.append(exc)
     if not docs:
+        if failures:
+            raise failures[0]
         raise LabError("rag.no_text", name=", ".join(map(str, paths)) or "-")
     return docs

@@ -82,15 +82,17 @@ class RagIndex:
     # ---- building -------------------------------------------------------------------------
     @classmethod
     def build(cls, paths_or_docs, config: BuildConfig | None = None, embedder: Embedder | None = None,
-              progress=None) -> "RagIndex":
-        """paths (files/folders) or Documents → index. progress(fraction 0..1, stage) if given."""
+              progress=None, names: list[str] | None = None, skipped: list | None = None) -> "RagIndex":
+        """paths (files/folders) or Documents → index. progress(fraction 0..1, stage) if given.
+        Files that fail to load are skipped (their LabErrors appended to `skipped`) unless none load.
+        names: display names for the paths (e.g. uploads' original names)."""
         config = config or BuildConfig()
         report = progress or (lambda frac, stage: None)
         report(0.0, "load")
         docs = [d for d in paths_or_docs if isinstance(d, Document)]
         paths = [p for p in paths_or_docs if not isinstance(p, Document)]
         if paths:
-            docs += load_paths(paths, skip_bad=True)
+            docs += load_paths(paths, skip_bad=True, names=names, errors=skipped)
         if not docs:
             raise LabError("rag.no_text", name="-")
         report(0.05, "chunk")

@@ -5,6 +5,7 @@ the logic is the `rag` package. Each browser session keeps its own index in a gr
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import gradio as gr
 
@@ -68,18 +69,21 @@ def map_plot(index: RagIndex, lang: str, result=None):
 def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_type, embedder, lang,
                 progress=gr.Progress()):
     paths = demo_paths(demo_lang) if source == "demo" else [f if isinstance(f, str) else f.name for f in files or []]
+    names = None if source == "demo" else [Path(p).name for p in paths]  # not gradio's temp path
     if not paths:
         raise gr.Error(t("rag.no_files", lang))
     config = BuildConfig(chunk_size=int(chunk_size), overlap=int(overlap), strategy=strategy,
                          index_type=index_type, embedder=(embedder or DEFAULT_EMBEDDER).strip())
     started = time.perf_counter()
-    index = RagIndex.build(paths, config, progress=lambda frac, stage: progress(frac, desc=t(f"rag.progress.{stage}", lang)))
+    skipped: list = []
+    index = RagIndex.build(paths, config, names=names, skipped=skipped,
+                           progress=lambda frac, stage: progress(frac, desc=t(f"rag.progress.{stage}", lang)))
     seconds = time.perf_counter() - started
     loaded = {c.source for c in index.chunks}
-    skipped = len(paths) - len(loaded) if source == "upload" else 0
+    note = (t("rag.status.skipped", lang, n=len(skipped), details=" ".join(e.message(lang) for e in skipped[:3]))
+            if skipped else t("rag.status.none_skipped", lang))
     status = t("rag.status.built", lang, sources=len(loaded), chunks=len(index.chunks), dim=index.vindex.dim,
-               index=index.vindex.kind, seconds=seconds,
-               skipped=t("rag.status.skipped", lang, n=skipped) if skipped else t("rag.status.none_skipped", lang))
+               index=index.vindex.kind, seconds=seconds, skipped=note)
     return {"index": index, "demo": source == "demo", "demo_lang": demo_lang}, status, map_plot(index, lang)
 
 

@@ -86,8 +86,13 @@ def test_folders(tmp_path):
     (good / "empty.txt").write_bytes(b"")
     with pytest.raises(LabError):  # strict by default: the empty file is named
         load_paths([good])
-    docs = load_paths([good], skip_bad=True)
-    assert sorted(d.text for d in docs) == ["乙", "甲"]
+    errors = []
+    docs = load_paths([good], skip_bad=True, errors=errors)
+    assert sorted(d.text for d in docs) == ["乙", "甲"] and [e.key for e in errors] == ["rag.empty_file"]
+    (tmp_path / "only-empty.txt").write_bytes(b"")
+    with pytest.raises(LabError) as info:  # nothing loads: the real reason, under the name users know
+        load_paths([tmp_path / "only-empty.txt"], skip_bad=True, names=["notes.txt"])
+    assert info.value.key == "rag.empty_file" and info.value.params["name"] == "notes.txt"
 
 
 def test_sentence_spans_respect_chinese_and_english_punctuation():
