@@ -8,6 +8,7 @@ A contestant is written as one short string, used by the CLI, the UI and the sto
     gemma-3-270m@do_sample=true,temperature=0.7   any GenerationConfig fields
     smollm2-135m-instruct+/path/to/adapter        a peft adapter on its base model
     api:deepseek/deepseek-chat                    an OpenAI-compatible provider (apps.tasks.providers)
+    api:custom/MODEL@http://host:8000/v1          the same, at a given base URL
 
 `parse(spec)` gives a `Contestant`; `stream(...)` yields its reply so far, token by token.
 """
@@ -80,7 +81,7 @@ class Contestant:
         """The name on the leaderboard: the spec string unless a label was given."""
         if self.label:
             return self.label
-        if self.kind == API:
+        if self.kind == API:  # the base URL is a setting, not part of the model's identity
             return f"api:{self.provider}/{self.model}"
         if self.kind == ADAPTER:  # a run's adapter lives in <run id>/adapter: the run id names it
             folder = Path(self.adapter)
@@ -148,12 +149,14 @@ def parse(spec: str | dict | Contestant) -> Contestant:
     if not text:
         raise LabError("arena.bad_contestant", spec=text, why="empty")
     if text.startswith("api:"):
-        provider, _, model = text[4:].partition("/")
+        head, _, base_url = text[4:].partition("@")  # api:PRESET/MODEL[@BASE_URL]
+        provider, _, model = head.partition("/")
         from apps.tasks.providers import PRESETS
 
         if provider not in PRESETS:
             raise LabError("arena.bad_contestant", spec=text, why=f"provider must be one of {', '.join(PRESETS)}")
-        return Contestant(kind=API, model=model or PRESETS[provider].model, provider=provider)
+        return Contestant(kind=API, model=model or PRESETS[provider].model, provider=provider,
+                          base_url=base_url.strip() or None)
     if "+" in text:
         base, _, adapter = text.partition("+")
         if not (Path(adapter) / "adapter_config.json").is_file():

@@ -1,5 +1,7 @@
 """A real battle: two contestants stream side by side, the vote is stored with both replies and
 settings, and an LLM judge (a registry model through apps.tasks.providers) fills battles."""
+import json
+
 from apps.arena import contestants as C
 from apps.arena import judge
 from apps.arena.battles import Arena
@@ -68,3 +70,19 @@ def test_adapter_contestant(tmp_path, cache, smollm):
     assert final[0] == final[1] and final[0]
     arena.vote(battle, "tie")
     assert arena.store.records()[0]["llmlab"]["settings_a"]["adapter"] == str(folder.resolve())
+
+
+def test_api_contestant_against_the_labs_own_v1(tmp_path, live_url, smollm):
+    """An API contestant streams through apps.tasks.providers from our own OpenAI-compatible server,
+    side by side with a local model; its base URL is stored with the vote, never a key."""
+    spec = f"api:custom/smollm2-135m-instruct@{live_url}/v1"
+    c = C.parse(spec)
+    assert c.kind == C.API and c.name == "api:custom/smollm2-135m-instruct" and c.base_url == f"{live_url}/v1"
+    arena = Arena(VoteStore(tmp_path / "api.db"), pool=[])
+    battle = arena.new_battle("Say hi.", c, "smollm2-135m-instruct")
+    *_, final = arena.run(battle, max_new_tokens=6, api_key="sk-test-not-stored")
+    assert final[0] and final[0] == final[1]  # greedy through HTTP equals greedy in process
+    arena.vote(battle, "tie")
+    [rec] = arena.store.records()
+    assert rec["llmlab"]["settings_a"]["base_url"] == f"{live_url}/v1"
+    assert "sk-test-not-stored" not in json.dumps(rec)
