@@ -148,6 +148,8 @@ class VoteStore:
 
     def add_records(self, records: list[dict], source: str = "import") -> tuple[int, int]:
         """Store Arena battle records in one transaction. Returns (added, already there)."""
+        for line, rec in enumerate(records, 1):
+            votefile.check(rec, line)
         rows = []
         for rec, vid in zip(records, votefile.vote_ids(records)):
             own = rec.get("llmlab") if isinstance(rec.get("llmlab"), dict) else {}

@@ -163,3 +163,10 @@ def test_synthetic_file_ratings_round_trip(tmp_path):
     store = VoteStore(tmp_path / "s.db")
     assert store.add_records(records) == (300, 0)  # repeated identical lines are kept
     assert store.records() == records
+
+
+def test_add_records_checks_before_writing(tmp_path):
+    store = VoteStore(tmp_path / "v.db")
+    with pytest.raises(LabError) as err:
+        store.add_records([{"model_a": "x", "model_b": "y", "winner": "model_a"}, {"model_a": "x", "winner": "tie"}])
+    assert err.value.key == "arena.bad_line" and store.count() == 0  # nothing half-imported
