@@ -4,7 +4,7 @@
                         --strategy sentence --index-type flat|hnsw|ivf --embedder all-minilm-l6-v2]
     python -m rag query runs/rag-demo "什么是 LoRA？" [-k 5 --mode hybrid|lexical|dense --rerank] --json
     python -m rag eval  runs/rag-demo curriculum/data/rag/lessons-zh.jsonl [-k 5 --mode hybrid] --json
-    python -m rag ask   runs/rag-demo "What is GQA?" [--model smollm2-135m-instruct] [--json]
+    python -m rag ask   runs/rag-demo "What is GQA?" [--model smollm2-135m-instruct | --provider deepseek] [--json]
 
 A LabError prints its message (LLMLAB_LANG=zh for Chinese) and exits 2.
 """
@@ -73,15 +73,23 @@ def _ask(args) -> int:
     from rag.answer import build_messages, show_prompt, stream_answer
     from rag.store import RagIndex
 
+    provider = None
+    if args.provider != "local":  # the key comes from the preset's environment variable, never argv
+        from apps.tasks.providers import ProviderConfig, key_from_env
+
+        provider = ProviderConfig(args.provider, base_url=args.base_url, model=args.provider_model,
+                                  api_key=key_from_env(args.provider))
     index = RagIndex.load(args.index, embedder=args.embedder)
     result = index.search(args.question, k=args.k, mode=args.mode)
     step = None
-    for step in stream_answer(args.question, result.hits, model=args.model, max_tokens=args.max_tokens):
+    for step in stream_answer(args.question, result.hits, model=args.model, provider=provider,
+                              max_tokens=args.max_tokens):
         if not args.json:
             print(f"\r{step.text}", end="", flush=True)
     if not args.json:
         print()
-    payload = {**result.to_dict(), "prompt": show_prompt(build_messages(args.question, result.hits), args.model),
+    prompt = show_prompt(build_messages(args.question, result.hits), None if provider else args.model)
+    payload = {**result.to_dict(), "prompt": prompt,
                "answer": step.text if step else "", "cited": step.cited if step else [],
                "generate_s": round(step.seconds, 3) if step else 0.0}
     if args.json:
@@ -122,6 +130,11 @@ def add_commands(sub) -> None:
         else:
             p.add_argument("--model", default="smollm2-135m-instruct", help="registry model that answers")
             p.add_argument("--max-tokens", type=int, default=200, help="longest answer in tokens")
+            p.add_argument("--provider", default="local",
+                           help="apps.tasks.providers preset (lab, deepseek, qwen, openai, ollama, custom…); "
+                                "its key is read from the preset's environment variable")
+            p.add_argument("--provider-model", default=None, help="model id at the provider (default: the preset's)")
+            p.add_argument("--base-url", default=None, help="OpenAI-compatible base URL (custom preset)")
         p.set_defaults(func=fn)
 
     ev = sub.add_parser("eval", help="hit@k and MRR over a JSONL of questions with expected substrings")

@@ -37,25 +37,42 @@ QUERY_STOP_WORDS = {
 }
 
 
+_STOP: set[str] = set()  # QUERY_STOP_WORDS as tokens, filled below once s_stem exists
+
+
 def normalize(text: str) -> str:
     """NFKC folds full-width letters/digits (ＧＰＴ３ → gpt3) and punctuation; then lowercase."""
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def s_stem(word: str) -> str:
+    """Harman's "S" stemmer: plurals to singular (queries → query, heads → head, biases → biase),
+    nothing more aggressive, so "gpus"/"gpu" meet while "bias"/"loss" stay whole."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
 def tokenize(text: str) -> list[str]:
-    """Mixed zh/en tokens: CJK runs → unigrams + bigrams, Latin/digit runs → words."""
+    """Mixed zh/en tokens: CJK runs → unigrams + bigrams, Latin/digit runs → words (plurals folded)."""
     tokens: list[str] = []
     for run in _TOKEN.findall(normalize(text)):
         if _IS_CJK.match(run):
             tokens.extend(run)
             tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
         else:
-            tokens.append(run)
+            tokens.append(s_stem(run))
     return tokens
 
 
 def query_tokens(text: str) -> list[str]:
-    return [tok for tok in tokenize(text) if tok not in QUERY_STOP_WORDS]
+    return [tok for tok in tokenize(text) if tok not in _STOP]
 
 
 class BM25:
@@ -132,3 +149,6 @@ class BM25:
     def idf_of(self, token: str) -> float:
         i = self.vocab.get(token)
         return float(self.idf[i]) if i is not None else math.log(1 + (self.n_docs + 0.5) / 0.5)
+
+
+_STOP.update(QUERY_STOP_WORDS, (s_stem(w) for w in QUERY_STOP_WORDS if w.isascii()))

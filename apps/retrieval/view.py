@@ -48,6 +48,21 @@ def strategy_choices(lang):
     return [(t(f"rag.strategy.{s}", lang), s) for s in STRATEGIES]
 
 
+def provider_choices(lang) -> list[tuple[str, str]]:
+    from apps.tasks.providers import PRESETS
+
+    return [(p.label[0] if lang == "zh" else p.label[1], p.key) for p in PRESETS.values()]
+
+
+def make_provider(preset: str, model: str, api_key: str):
+    """None for a registry model run in-process; otherwise an OpenAI-compatible ProviderConfig."""
+    if not preset or preset == "local":
+        return None
+    from apps.tasks.providers import ProviderConfig
+
+    return ProviderConfig(preset, model=(model or "").strip() or None, api_key=(api_key or "").strip() or None)
+
+
 def generator_choices() -> list[str]:
     return [s.name for s in registry.list_models() if s.kind != registry.EMBEDDING]
 
@@ -107,16 +122,17 @@ def search_only(state, question, mode, k, rerank, model, lang):
 
 
 @ui.friendly
-def ask(state, question, mode, k, rerank, model, max_tokens, lang):
+def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, lang):
     index, result, cards = _search(state, question, mode, k, rerank, lang)
-    prompt = show_prompt(build_messages(question, result.hits), model) if result.hits else ""
+    provider = make_provider(preset, model, api_key)
+    prompt = show_prompt(build_messages(question, result.hits), None if provider else model) if result.hits else ""
     timings = {s: result.timings.get(s, 0.0) for s in ("embed", "search", "rerank")}
     the_map = map_plot(index, lang, result)
     yield cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), the_map
     if not result.hits:
         return
     step = None
-    for step in stream_answer(question, result.hits, model=model, max_tokens=int(max_tokens)):
+    for step in stream_answer(question, result.hits, model=model, provider=provider, max_tokens=int(max_tokens)):
         yield cards, prompt, step.text, gr.update(), gr.update()
     if step is None:
         return
@@ -173,6 +189,10 @@ def build(ctx: ui.ShellContext) -> dict:
                 c["rag.k"] = gr.Slider(1, 10, value=5, step=1, elem_id="rag-k", **ui.texts("rag.k", L))
                 c["rag.rerank"] = gr.Checkbox(False, elem_id="rag-rerank", **ui.texts("rag.rerank", L))
             with gr.Row():
+                c["rag.provider"] = gr.Dropdown(provider_choices(L), value="local", elem_id="rag-provider",
+                                                **ui.texts("rag.provider", L))
+                c["rag.api_key"] = gr.Textbox(type="password", elem_id="rag-api-key", **ui.texts("rag.api_key", L))
+            with gr.Row():
                 c["rag.model"] = gr.Dropdown(generator_choices(), value="smollm2-135m-instruct", allow_custom_value=True,
                                              elem_id="rag-model", **ui.texts("rag.model", L))
                 c["rag.max_tokens"] = gr.Slider(16, 512, value=160, step=16, elem_id="rag-max-tokens",
@@ -202,14 +222,13 @@ def build(ctx: ui.ShellContext) -> dict:
                          concurrency_id="rag-cpu", concurrency_limit=1)
     outputs = [c["rag.hits"], c["rag.prompt"], c["rag.answer"], c["rag.latency"], c["rag.map"]]
     search_inputs = [state, c["rag.question"], c["rag.mode"], c["rag.k"], c["rag.rerank"], c["rag.model"]]
-    c["rag.ask"].click(ask, [*search_inputs, c["rag.max_tokens"], ctx.lang], outputs,
-                       concurrency_id="rag-cpu", concurrency_limit=1)
-    c["rag.question"].submit(ask, [*search_inputs, c["rag.max_tokens"], ctx.lang], outputs,
-                             concurrency_id="rag-cpu", concurrency_limit=1)
+    ask_inputs = [*search_inputs, c["rag.max_tokens"], c["rag.provider"], c["rag.api_key"], ctx.lang]
+    c["rag.ask"].click(ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.question"].submit(ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1)
     c["rag.search_only"].click(search_only, [*search_inputs, ctx.lang], outputs)
     c["rag.eval_run"].click(run_eval, [state, c["rag.k"], c["rag.rerank"], ctx.lang], c["rag.eval_result"],
                             concurrency_id="rag-cpu", concurrency_limit=1)
     ctx.on_lang(lambda lang: [gr.update(choices=source_choices(lang)), gr.update(choices=demo_lang_choices(lang)),
-                              gr.update(choices=strategy_choices(lang))],
-                [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"]])
+                              gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
+                [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])
     return c

@@ -147,3 +147,14 @@ def test_cited_answer_streams_from_smollm(lessons_index, smollm):
     steps = list(stream_answer("What does LoRA train?", result.hits, model=smollm.name, max_tokens=12))
     assert steps[-1].done and steps[-1].text and steps[-1].usage["completion_tokens"] <= 12
     assert len(steps) > 2  # streamed, not one block
+
+
+def test_cited_answer_through_an_openai_compatible_provider(lessons_index, live_url, smollm):
+    """The provider path: the lab's own /v1 server stands in for DeepSeek, Qwen, OpenAI…"""
+    from apps.tasks.providers import ProviderConfig
+    from rag.answer import stream_answer
+
+    provider = ProviderConfig("custom", base_url=f"{live_url}/v1", model=smollm.name, api_key="unused")
+    result = lessons_index.search("What does LoRA train?", k=3)
+    steps = list(stream_answer("What does LoRA train?", result.hits, provider=provider, max_tokens=10))
+    assert steps[-1].done and steps[-1].text and 0 < steps[-1].usage["completion_tokens"] <= 10
