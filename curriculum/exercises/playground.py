@@ -1,0 +1,58 @@
+"""Stage 1 exercises (Playground): tokens, greedy decoding and the probability of a token."""
+from curriculum.exercises import Exercise
+
+SMOL = "smollm2-135m-instruct"
+
+EXERCISES = [
+    Exercise(
+        id="playground.tokens_zh",
+        stage="playground",
+        title=("数一数 token", "Count the tokens"),
+        prompt=(
+            "SmolLM2 的分词器把 **「大模型很有趣」**（6 个汉字，不加特殊 token）切成多少个 token？",
+            "How many tokens does SmolLM2's tokenizer make of **\"大模型很有趣\"** (6 Chinese characters, "
+            "no special tokens)?",
+        ),
+        hint=(
+            "在「体验模型」页选 smollm2-135m-instruct，发送这句话，看提示词的 token 切分；"
+            "一个汉字在以英文为主的分词器里常常要占 2～3 个字节级 token。",
+            "In the Playground pick smollm2-135m-instruct, send the sentence and look at how the prompt is "
+            "split; an English-centric tokenizer often needs 2–3 byte-level tokens per Chinese character.",
+        ),
+        checker="token_count", params={"model": SMOL, "text": "大模型很有趣"}, kind="int", models=(SMOL,),
+    ),
+    Exercise(
+        id="playground.first_token",
+        stage="playground",
+        title=("贪心解码的第一个 token", "The first greedy token"),
+        prompt=(
+            "用贪心解码（不采样），SmolLM2 对用户消息 **「Say hello in French.」** 回复的**第一个 token** "
+            "是什么？（只填这个 token 的文字，注意它不一定是一个完整的单词）",
+            "With greedy decoding (no sampling), what is the **first token** of SmolLM2's reply to the user "
+            "message **\"Say hello in French.\"**? (Type just that token's text; it need not be a whole word.)",
+        ),
+        hint=(
+            "在「体验模型」页关掉采样（或温度设为 0），最大新 token 设为几个即可，把鼠标停在回复的第一个 token 上。",
+            "In the Playground turn sampling off (or temperature 0), a few new tokens are enough; hover over the "
+            "first token of the reply.",
+        ),
+        checker="greedy_first_token", params={"model": SMOL, "prompt": "Say hello in French."}, kind="text",
+        models=(SMOL,),
+    ),
+    Exercise(
+        id="playground.first_prob",
+        stage="playground",
+        title=("它有多确定？", "How sure is it?"),
+        prompt=(
+            "接上题：SmolLM2 给这个第一个 token 的概率是多少？用**百分数**回答（例如 42.5），允许误差 ±1 个百分点。",
+            "Following on: what probability does SmolLM2 give that first token? Answer in **percent** "
+            "(e.g. 42.5), within ±1 percentage point.",
+        ),
+        hint=(
+            "「体验模型」页会显示每个 token 的概率和候选 token（logprob 取 e 的指数即为概率）。",
+            "The Playground shows each token's probability and its alternatives (probability = e^logprob).",
+        ),
+        checker="greedy_first_prob", params={"model": SMOL, "prompt": "Say hello in French."}, kind="number",
+        tolerance=1.0, percent=True, models=(SMOL,),
+    ),
+]
