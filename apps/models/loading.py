@@ -14,12 +14,14 @@ import gc
 import hashlib
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 
@@ -30,6 +32,30 @@ from apps.models.registry import CHAT, EMBEDDING, ModelSpec
 # A hub lookup on a machine without internet must fail fast, not hang for minutes.
 os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
 os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
+
+
+_REACHABLE: dict[str, tuple[float, bool]] = {}
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Can this machine open a connection to the hub? Cached for a minute.
+
+    huggingface_hub retries an unreachable host 5 times with back-off (~25 s per file, ~50 s per
+    model here); asking once up front lets an offline miss fail in seconds, from the local cache only."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = endpoint.hostname or "huggingface.co", endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    cached = _REACHABLE.get(host)
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        ok = True
+    except OSError:
+        ok = False
+    _REACHABLE[host] = (time.monotonic(), ok)
+    return ok
 
 
 def _quiet_transformers() -> None:
@@ -201,21 +227,23 @@ def load_model(
     _quiet_transformers()
     try:
         path = model_dir(spec)
+        # Offline, a hub id may still be in the local Hugging Face cache: look only there.
+        hub = {"local_files_only": True} if spec.source == "hub" and not hub_reachable() else {}
         if variant == "st":
             from sentence_transformers import SentenceTransformer
 
-            model = SentenceTransformer(path, device=device)
+            model = SentenceTransformer(path, device=device, **hub)
             tokenizer = model.tokenizer
             kind = EMBEDDING
         else:
             from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(path)
+            tokenizer = AutoTokenizer.from_pretrained(path, **hub)
             kind = spec.kind
             if spec.kind == EMBEDDING:
-                model = AutoModel.from_pretrained(path, dtype=dtype, attn_implementation=attn)
+                model = AutoModel.from_pretrained(path, dtype=dtype, attn_implementation=attn, **hub)
             else:
-                model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=attn)
+                model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation=attn, **hub)
                 if spec.source in ("hub", "local"):  # kind of an unlisted model: does it have a chat template?
                     kind = CHAT if getattr(tokenizer, "chat_template", None) else spec.kind if spec.source == "local" else "base"
             if adapter:

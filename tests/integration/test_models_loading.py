@@ -66,10 +66,15 @@ def test_too_big_for_budget_is_a_clear_error():
     assert err.value.key == "models.too_big"
 
 
-def test_offline_hub_miss_is_fast_and_clear(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_offline_hub_miss_is_fast_and_clear():
+    # This machine reaches no hub: the lab must say so in seconds, not after the hub client's retries.
+    from apps.models.loading import hub_reachable
+
+    if hub_reachable():
+        pytest.skip("this machine reaches the hub; the offline path is not exercised")
     started = time.perf_counter()
     with pytest.raises(LabError) as err:
         load_model("some-org/certainly-not-cached-model")
-    assert err.value.key in ("models.offline_miss", "models.load_failed")
-    assert time.perf_counter() - started < 60
+    assert err.value.key == "models.offline_miss"
+    assert "离线" in err.value.message("zh")
+    assert time.perf_counter() - started < 15
