@@ -20,6 +20,7 @@ from apps.errors import LabError
 COMMANDS: list[str] = [
     "apps.playground.cli",
     "apps.attention.cli",
+    "apps.retrieval.cli",
     "apps.finetune.cli",
     "apps.tasks.cli",
     "apps.serving.cli",
