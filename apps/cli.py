@@ -25,6 +25,7 @@ COMMANDS: list[str] = [
     "apps.tasks.cli",
     "apps.serving.cli",
     "apps.arena.cli",
+    "apps.course.cli",
 ]
 
 

@@ -14,6 +14,7 @@ from apps.i18n import DEFAULT_LANG, lang_from_accept, t
 from apps.models import default_cache
 
 TABS: list[tuple[str, str]] = [
+    ("course", "apps.course.view"),
     ("playground", "apps.playground.view"),
     ("attention", "apps.attention.view"),
     ("rag", "apps.retrieval.view"),
