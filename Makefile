@@ -23,9 +23,11 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/llmlab serve --host $(HOST) --port $(PORT)
 
-# Debian's chromium drives the browser tests (never `playwright install`: it downloads a browser).
+# Debian's chromium drives the browser tests (never `playwright install`: it downloads a browser);
+# a small CJK font lets the browser and the plots draw Chinese.
 test-deps: install
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei)
 
 test: test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -69,3 +69,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_unconfigure(config):
+    """Leave without running C++ static destructors.
+
+    A UI event the browser walked away from (e.g. a perplexity run over several models) may still be
+    computing in a server worker thread when the session ends; torch aborts the interpreter's normal
+    shutdown under such a thread ("terminate called without an active exception", exit 134) after
+    every test has passed. The report is printed by now, so exit with pytest's own status at once."""
+    import sys
+
+    session = getattr(config, "_llmlab_session", None)
+    if session is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(session.exitstatus))
+
+
+def pytest_sessionstart(session):
+    session.config._llmlab_session = session

@@ -2,15 +2,12 @@
 battle-count heatmaps, and per-token losses. Each returns a Figure the view puts in a gr.Plot."""
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # headless: figures are rendered for the browser, never shown in a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from apps.i18n import t
+from apps.plotting import caption_lang, cjk_font, plt
 
-from apps.i18n import t  # noqa: E402
-
-plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "SimHei", "DejaVu Sans"]
+plt.rcParams["font.sans-serif"] = ([cjk_font()] if cjk_font() else []) + ["DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
 
 
@@ -25,6 +22,7 @@ def _short(name: str, n: int = 28) -> str:
 def ratings_bar(rows: list[dict], lang: str = "en"):
     """One dot per model (best on top) with its bootstrap 95 % interval as a bar: overlapping
     intervals are the picture of "not yet told apart"."""
+    lang = caption_lang(lang)  # zh captions only where a font can draw them
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(3, len(rows)) + 1))
     names = [_short(r["model"], 34) for r in rows][::-1]
     vals = np.array([r["rating"] for r in rows][::-1])
@@ -43,6 +41,7 @@ def heatmap(matrix: np.ndarray, models: list[str], title_key: str, lang: str = "
             order: list[int] | None = None):
     """A labelled heatmap of an (M, M) matrix, rows = model A, columns = model B; NaN left blank.
     kind 'rate': a share in [0, 1] on a diverging map centred on 0.5; 'count': battles, 0 upwards."""
+    lang = caption_lang(lang)  # zh captions only where a font can draw them
     rate = kind == "rate"
     fmt = "{:.2f}" if rate else "{:.0f}"
     order = order if order is not None else list(range(len(models)))
@@ -69,6 +68,7 @@ def heatmap(matrix: np.ndarray, models: list[str], title_key: str, lang: str = "
 
 def token_losses(results: list[dict], lang: str = "en"):
     """Loss of each token (nats) along the text, one line per model, smoothed over 16 tokens."""
+    lang = caption_lang(lang)  # zh captions only where a font can draw them
     fig, ax = plt.subplots(figsize=(8, 3.2))
     for res in results:
         losses = np.asarray(res.get("losses") or [])

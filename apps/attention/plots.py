@@ -7,30 +7,16 @@ CJK font is installed the caller passes English captions (`cjk_font()` tells).
 """
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # no display on a server
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-from apps.attention.stats import STAT_NAMES, HeadStats  # noqa: E402
+from apps.attention.stats import STAT_NAMES, HeadStats
+from apps.plotting import cjk_font, plt, style  # noqa: F401 - cjk_font is part of this module's API
 
 MAX_TICKS = 48  # beyond this many tokens, label every n-th one
-_CJK_NAMES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-              "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "AR PL UMing CN")
-
-
-def cjk_font() -> str | None:
-    """The name of an installed font that can draw Chinese, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in _CJK_NAMES if name in installed), None)
 
 
 def _style():
-    font = cjk_font()
-    family = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    return plt.rc_context({"font.family": family, "axes.unicode_minus": False, "font.size": 9})
+    return style(**{"font.size": 9})
 
 
 def _tick_labels(tokens: list[str]) -> tuple[list[int], list[str]]:

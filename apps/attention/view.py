@@ -18,14 +18,13 @@ from apps.attention.stats import STAT_NAMES, look_map, token_targets
 from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t
 from apps.models import registry
+from apps.plotting import caption_lang
 
 L = DEFAULT_LANG
 EXAMPLE = "The cat sat on the mat because it was tired."
 
 
-def _plot_lang(lang: str) -> str:
-    """Plot captions in Chinese only when a font can draw them."""
-    return lang if lang != "zh" or plots.cjk_font() else "en"
+_plot_lang = caption_lang  # plot captions in Chinese only when a font can draw them
 
 
 def view_choices(lang: str) -> list[tuple[str, str]]:

@@ -1,23 +1,14 @@
 """Figures for the task lab (matplotlib, no gradio): the confusion matrix and per-item ROUGE bars."""
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-              "Source Han Sans SC", "SimHei", "Microsoft YaHei", "PingFang SC")
+from apps.plotting import cjk_font, plt
 
 
 def _use_cjk_font() -> None:
-    """Chinese labels need a CJK font; use the first one installed (else boxes, but no crash)."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    found = [f for f in _CJK_FONTS if f in installed]
-    if found:
-        plt.rcParams["font.sans-serif"] = [*found, "DejaVu Sans"]
-        plt.rcParams["axes.unicode_minus"] = False
+    """Chinese labels need a CJK font; use it when one is installed (else boxes, but no crash)."""
+    font = cjk_font()
+    plt.rcParams["font.sans-serif"] = ([font] if font else []) + ["DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
 
 
 def confusion_figure(matrix: list[list[int]], labels: list[str], columns: list[str], title: str = "",

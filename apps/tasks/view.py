@@ -14,6 +14,7 @@ import gradio as gr
 from apps import ui
 from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t
+from apps.plotting import caption_lang
 from apps.tasks import batch, classify, plots, summarize
 from apps.tasks.providers import PRESETS, ProviderConfig
 
@@ -114,7 +115,8 @@ def run_classify(preset, base_url, model, keys, sample, upload, labels, method, 
         head = t("tasks.class_md", lang, acc=rep["accuracy"], f1=rep["macro_f1"], unparsed=rep["unparsed"],
                  n=rep["n"], train=result["train_size"])
         fig = plots.confusion_figure(rep["confusion"], rep["labels"], rep["columns"],
-                                     xlabel=t("tasks.predicted", lang), ylabel=t("tasks.gold", lang))
+                                     xlabel=t("tasks.predicted", caption_lang(lang)),
+                                     ylabel=t("tasks.gold", caption_lang(lang)))
     else:
         head, fig = t("tasks.no_gold", lang), None
     if needs_provider:
