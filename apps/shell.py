@@ -29,6 +29,7 @@ CSS = """
 .llmlab-tokens span.tok { border-radius: 3px; padding: 0 1px; margin: 0 1px 1px 0; display: inline-block;
   white-space: pre-wrap; font-family: ui-monospace, monospace; cursor: help; }
 .llmlab-tokens span.tok:hover { outline: 1px solid #333; }
+.llmlab-tokens sub.tid { font-size: 0.6em; color: #555; margin-left: 1px; }
 """
 
 

@@ -21,7 +21,8 @@ def prompt_tokens_html(tokens: list[dict]) -> str:
     """tokens: [{id, piece, text}] from generation.tokenize."""
     spans = [
         f'<span class="tok" style="background:{_PALETTE[i % len(_PALETTE)]}" '
-        f'title="id {t["id"]} · {html.escape(repr(t["piece"]))}">{_visible(t["text"]) or "∅"}</span>'
+        f'title="id {t["id"]} · {html.escape(repr(t["piece"]))}">{_visible(t["text"]) or "∅"}'
+        f'<sub class="tid">{t["id"]}</sub></span>'
         for i, t in enumerate(tokens)
     ]
     return f'<div class="llmlab-tokens" data-count="{len(tokens)}">{"".join(spans)}</div>'

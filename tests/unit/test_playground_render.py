@@ -9,6 +9,7 @@ from apps.playground.render import prob_colour, prompt_tokens_html, reply_tokens
 def test_model_text_is_escaped_and_counted():
     html = prompt_tokens_html([{"id": 1, "piece": "<s>", "text": "<script>"}, {"id": 2, "piece": "Ġa", "text": " a"}])
     assert "<script>" not in html and "&lt;script&gt;" in html and 'data-count="2"' in html and "·a" in html
+    assert '<sub class="tid">2</sub>' in html  # ids shown with the pieces
 
 
 def test_reply_colours_follow_probability():
