@@ -41,12 +41,8 @@ def lesson_text(stage: str, lang: str) -> str:
 
 
 def prompt_md(ex: ex_mod.Exercise, lang: str) -> str:
-    extra = ""
-    if ex.rel_tolerance:
-        extra = " " + t("course.rel_tolerance", lang, pct=f"{100 * ex.rel_tolerance:g}")
-    elif ex.tolerance:
-        extra = " " + t("course.tolerance", lang, tol=f"{ex.tolerance:g}")
-    return f"#### {ex.title_in(lang)}\n{ex.prompt_in(lang)}{extra}\n\n<sub>`{ex.id}`</sub>"
+    # a numeric prompt states its own tolerance (tests/unit/test_course_exercises.py checks it does)
+    return f"#### {ex.title_in(lang)}\n{ex.prompt_in(lang)}\n\n<sub>`{ex.id}`</sub>"
 
 
 def progress_html(prog: dict, lang: str) -> str:
@@ -137,7 +133,7 @@ def build(ctx: ui.ShellContext) -> dict:
         with gr.Row():
             c["course.export_csv"] = gr.Button(t("course.export_csv", L), elem_id="course-export-csv")
             c["course.export_jsonl"] = gr.Button(t("course.export_jsonl", L), elem_id="course-export-jsonl")
-        c["course.export_file"] = gr.File(interactive=False, elem_id="course-export-file",
+        c["course.export_file"] = gr.File(interactive=False, height=120, elem_id="course-export-file",
                                           **ui.texts("course.export_file", L))
 
     # ------------------------------------------------------------ the student
@@ -152,13 +148,20 @@ def build(ctx: ui.ShellContext) -> dict:
         prog = progress_of(state)
         return progress_html(prog, lang), path_html(prog, lang)
 
+    def marks(state, lang):
+        """Each exercise's verdict box: 'solved before' for those this student has solved."""
+        prog = progress_of(state)
+        return [t("course.solved_before", lang, n=prog["attempts"][ex.id]) if ex.id in prog["solved"] else ""
+                for ex, *_ in checks]
+
     def on_load(state, request: gr.Request):
         # the language the shell is switching to at this moment (its own load event picks it the same way)
         lang = lang_from_accept(request.headers.get("accept-language") if request else None)
         state = identify(state, None, lang)
-        return (state, state["name"], *show(state, lang))
+        return (state, state["name"], *show(state, lang), *marks(state, lang))
 
-    Context.root_block.load(on_load, [student_state], [student_state, c["course.student"], bar, path],
+    verdicts = [v for *_, v in checks]
+    Context.root_block.load(on_load, [student_state], [student_state, c["course.student"], bar, path, *verdicts],
                             queue=False, api_visibility="private")
     # The shell tells views of a language switch through on_lang (new_lang -> updates); the bar and the
     # path also need the student, so the switch writes the language into this mirror, whose change
@@ -170,10 +173,10 @@ def build(ctx: ui.ShellContext) -> dict:
     @ui.friendly
     def set_name(name, state, lang):
         state = identify(state, name, lang)
-        return (state, *show(state, lang))
+        return (state, *show(state, lang), *marks(state, lang))
 
     gr.on([c["course.student"].submit, c["course.student"].blur], set_name, [c["course.student"], student_state, ctx.lang],
-          [student_state, bar, path], api_visibility="private")
+          [student_state, bar, path, *verdicts], api_visibility="private")
 
     # ------------------------------------------------------------ checking an answer
     def make_check(ex):
@@ -196,7 +199,9 @@ def build(ctx: ui.ShellContext) -> dict:
     for ex, box, check, verdict in checks:
         fn = make_check(ex)
         gr.on([check.click, box.submit], fn, [box, c["course.student"], student_state, ctx.lang],
-              [student_state, verdict, bar, path], concurrency_id="course-check", api_visibility="private")
+              [student_state, verdict, bar, path], api_visibility="private",
+              # mostly cached look-ups; first computations queue on their own per-exercise lock
+              concurrency_id="course-check", concurrency_limit=16)
 
     # ------------------------------------------------------------ the teacher
     @ui.friendly

@@ -56,6 +56,8 @@ def test_answers_verdicts_and_progress(page, open_tab, smollm):
     p.wait_for_selector("#lang-switch")
     p.locator("#course-progress").get_by_text(f"{name}: 1 of {TOTAL} exercises solved").wait_for()
     assert _field(p, "course-student").input_value() == name
+    p.locator("#course-v-playground-tokens-zh").get_by_text("You have solved this one (attempts: 1)").wait_for()
+    assert p.locator("#course-v-playground-first-token").inner_text().strip() == ""
 
     # the teacher's view
     p.locator("#course-teacher").get_by_text("Teacher panel").click()

@@ -19,7 +19,8 @@ def test_every_stage_has_two_to_four_bilingual_exercises_with_a_checker():
             assert ex.prompt[0] != ex.prompt[1] and ex.hint[0] != ex.hint[1], ex.id  # really two languages
             assert any("\u4e00" <= ch <= "\u9fff" for ch in ex.hint[0]), ex.id
             if ex.kind == "number":
-                assert ex.tolerance or ex.rel_tolerance, f"{ex.id}: a numeric answer needs a stated tolerance"
+                assert ex.tolerance or ex.rel_tolerance, f"{ex.id}: a numeric answer needs a tolerance"
+                assert all("±" in text for text in ex.prompt), f"{ex.id}: the prompt must state it"
             assert t(f"{ex.tab}.tab", "en") != f"{ex.tab}.tab", ex.tab  # the tab it points to exists
     assert len(ex_mod.ids()) == len(set(ex_mod.ids()))
 
@@ -69,3 +70,19 @@ def test_tolerances():
     assert matches(text, Expected("playground", accept=("playground", "01-playground.zh.md")), "01-Playground.zh.md")[0]
     with pytest.raises(LabError):
         matches(text, Expected("a"), "   ")
+
+
+def test_a_class_pressing_check_at_once_computes_the_answer_once():
+    import threading
+
+    from curriculum.checkers import Answers
+
+    answers, results = Answers(), []
+    ex = ex_mod.get("evaluation.bt_top")  # Bradley–Terry from the arena's code: no model needed
+    threads = [threading.Thread(target=lambda: results.append(answers.expected(ex))) for _ in range(16)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(results) == 16 and all(r is results[0] for r in results)  # one object: computed once
+    assert answers.check(ex, results[0].value).correct and not answers.check(ex, "nobody").correct
