@@ -23,10 +23,11 @@ EXERCISES = [
             "gets the highest rating? (The one with the most wins need not be.)",
         ),
         hint=(
-            "把这几票写成 Chatbot Arena 的 JSONL 导入「评测竞技场」，在排行榜选 Bradley-Terry；或者用 "
-            "`llmlab arena ratings --votes 文件`。想想：谁赢了谁？",
-            "Write the votes as Chatbot Arena JSONL, import them in the Arena and pick Bradley-Terry on the "
-            "leaderboard, or run `llmlab arena ratings --votes FILE`. Think: who beat whom?",
+            "想想：谁赢了谁、输给了谁？可以把这几票写成 Chatbot Arena 格式的 JSONL（每行 model_a、model_b、winner），"
+            "运行 `llmlab arena ratings --votes 文件`（不会写进全班的投票库）。",
+            "Think: who beat whom, and who lost to whom? You can write the votes as Chatbot Arena JSONL (one "
+            "model_a, model_b, winner per line) and run `llmlab arena ratings --votes FILE` (it leaves the class's "
+            "vote database alone).",
         ),
         checker="bt_top", params={"votes": VOTES}, kind="text",
     ),
@@ -42,9 +43,9 @@ EXERCISES = [
         ),
         hint=(
             "每一票：E_a = 1 / (1 + 10^((R_b − R_a)/400))，R_a += K·(S_a − E_a)，R_b −= K·(S_a − E_a)。"
-            "排行榜选 Elo、K 填 32 可以核对。",
+            "用 `llmlab arena ratings --votes 文件 --method elo --k 32` 可以核对。",
             "Per vote: E_a = 1 / (1 + 10^((R_b − R_a)/400)), R_a += K·(S_a − E_a), R_b −= K·(S_a − E_a). "
-            "Check with the leaderboard's Elo method and K = 32.",
+            "Check with `llmlab arena ratings --votes FILE --method elo --k 32`.",
         ),
         checker="elo_rating", params={"votes": VOTES, "k": 32.0, "model": "C"}, kind="number", tolerance=0.5,
     ),

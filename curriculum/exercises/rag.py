@@ -9,14 +9,14 @@ EXERCISES = [
         stage="rag",
         title=("混合检索的 hit@5", "hit@5 of hybrid search"),
         prompt=(
-            "在「检索增强」页用默认设置给**演示课程（中英两种语言）**建索引，再运行检索评测（k = 5）。"
+            "在「检索增强」页选演示语料（课程讲义），讲义语言选**中英文**，其余用默认设置建索引，再运行「评估检索」（k = 5）。"
             "**hybrid** 模式的 hit@5 是多少？填 0～1 之间的小数，允许误差 ±0.01。",
-            "In the RAG tab, build an index over the **demo lessons (both languages)** with the default settings, "
-            "then run the retrieval evaluation (k = 5). What is hit@5 in **hybrid** mode? A decimal between 0 "
+            "In the RAG tab, build an index over the demo corpus (the lessons) with lesson language **Both** and "
+            "otherwise default settings, then run \"Evaluate retrieval\" (k = 5). What is hit@5 in **hybrid** mode? A decimal between 0 "
             "and 1, within ±0.01.",
         ),
         hint=(
-            "hit@5 = 前 5 个检索结果里至少有一块包含标准答案的问题所占比例。评测在「评测检索效果」折叠面板里。",
+            "hit@5 = 前 5 个检索结果里至少有一块包含标准答案的问题所占比例。评测在「评估检索」折叠面板里。",
             "hit@5 = the share of questions with at least one chunk holding the expected answer among the top 5. "
             "The evaluation is in the \"Evaluate retrieval\" accordion.",
         ),
@@ -28,10 +28,10 @@ EXERCISES = [
         stage="rag",
         title=("英文向量模型遇上中文", "An English embedder meets Chinese"),
         prompt=(
-            "只用**中文**演示课程建索引（默认设置），运行评测（k = 5）。**dense**（纯向量）模式的 hit@5 是多少？"
+            "讲义语言只选**中文**建索引（其余默认设置），运行「评估检索」（k = 5）。**dense**（纯向量）模式的 hit@5 是多少？"
             "允许误差 ±0.02。和 hybrid 比一比，想想为什么。",
-            "Build the index over the **Chinese** demo lessons only (default settings) and run the evaluation "
-            "(k = 5). What is hit@5 in **dense** mode? Within ±0.02. Compare it with hybrid and think about why.",
+            "Build the index with lesson language **中文** (Chinese) only, other settings default, and run "
+            "\"Evaluate retrieval\" (k = 5). What is hit@5 in **dense** mode? Within ±0.02. Compare it with hybrid and think about why.",
         ),
         hint=(
             "默认的向量模型 all-MiniLM-L6-v2 只在英文上训练过；第 3 课「稠密检索与词法检索」一节讲了原因。",
@@ -46,7 +46,7 @@ EXERCISES = [
         stage="rag",
         title=("向量检索找错了地方", "Dense search looks in the wrong place"),
         prompt=(
-            "在中英演示索引上用 **dense** 模式检索 **「困惑度」**。排第 1 的块来自哪一课？填课的阶段名"
+            "在中英文演示索引上用 **dense** 模式检索 **「困惑度」**。排第 1 的块来自哪一课？填课的阶段名"
             "（playground、attention、rag、api、finetune、evaluation）或文件名。",
             "On the bilingual demo index, search **\"困惑度\"** (perplexity) in **dense** mode. Which lesson does "
             "the top chunk come from? Type the stage name (playground, attention, rag, api, finetune, "
