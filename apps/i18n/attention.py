@@ -1,7 +1,7 @@
 """Strings of the Attention tab (apps/attention)."""
 
 STRINGS = {
-    "attention.tab": ("注意力", "Attention"),
+    "attention.tab": ("② 注意力", "② Attention"),
     "attention.intro": (
         "### 注意力：每个头在看哪里？\n"
         "选一个模型（解码器 SmolLM2、Gemma，或编码器 MiniLM），输入一段文字，点“分析”。"

@@ -1,7 +1,7 @@
 """Strings of the fine-tuning tab (apps/finetune): zh and en side by side."""
 
 STRINGS = {
-    "finetune.tab": ("微调实验室", "Fine-tuning lab"),
+    "finetune.tab": ("⑤ 微调", "⑤ Fine-tuning"),
     # ---- errors ----
     "finetune.bad_option": ("{name} 不能是“{value}”，可选：{choices}。", "{name} cannot be '{value}'; choose one of: {choices}."),
     "finetune.bad_number": ("参数 {name} 的值 {value} 无效。", "Invalid value {value} for {name}."),

@@ -1,7 +1,7 @@
 """Strings of the API task lab (tab key "tasks"): providers, summarisation, classification, batch runs."""
 
 STRINGS = {
-    "tasks.tab": ("API 任务实验", "API task lab"),
+    "tasks.tab": ("④ API 任务", "④ API tasks"),
     # ------------------------------------------------------------ provider errors
     "tasks.unknown_preset": ("未知的服务商“{name}”。可选：{choices}", "Unknown provider '{name}'. Choose one of: {choices}"),
     "tasks.need_base_url": ("请填写接口地址（Base URL），例如 http://127.0.0.1:8000/v1。",
