@@ -1,18 +1,18 @@
 """The teacher's figure (matplotlib, no gradio): each exercise's solve rate among students who tried it."""
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from apps.i18n import t  # noqa: E402
-from apps.tasks.plots import _use_cjk_font  # noqa: E402  (one place knows the CJK fonts)
+from apps.i18n import t
+from apps.plotting import caption_lang, plt, style
 
 
 def solve_rates(summary: dict, lang: str):
     """Horizontal bars, one per exercise (roadmap order, top to bottom), labelled solved/tried."""
-    _use_cjk_font()
+    lang = caption_lang(lang)
+    with style():
+        return _solve_rates(summary, lang)
+
+
+def _solve_rates(summary: dict, lang: str):
     rows = summary["exercises"]
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.32 * len(rows)), dpi=100)
     y = list(range(len(rows)))[::-1]  # first exercise at the top
