@@ -15,15 +15,12 @@ MOUNTS: list[str] = [
 
 
 def create_app(cache=None) -> FastAPI:
-    import gradio as gr
-
-    from apps.shell import CSS, build_demo
+    from apps.shell import mount_ui
 
     app = FastAPI(title="LLM 0→1 Lab")
     for module_path in MOUNTS:
         importlib.import_module(module_path).mount(app)
-    demo = build_demo(cache)
-    return gr.mount_gradio_app(app, demo, path="/", css=CSS, theme=gr.themes.Soft(), footer_links=["api"])
+    return mount_ui(app, cache)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -72,3 +72,9 @@ def build_demo(cache=None) -> gr.Blocks:
         demo.load(detect, None, lang_radio, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
     return demo
+
+
+def mount_ui(app, cache=None):
+    """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable)."""
+    return gr.mount_gradio_app(app, build_demo(cache), path="/", css=CSS, theme=gr.themes.Soft(),
+                               footer_links=["api"])

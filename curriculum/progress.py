@@ -30,6 +30,7 @@ from pathlib import Path
 
 from apps.errors import LabError
 from apps.models.loading import lab_home
+from apps.storage import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -90,25 +91,15 @@ class Attempt:
                 self.lang)
 
 
-class ProgressStore:
+class ProgressStore(SqliteStore):
     """Attempts in one SQLite file. Safe to share between threads and processes; append-only."""
 
-    def __init__(self, path: str | Path | None = None, timeout_s: float = 60.0):
-        self.path = Path(path).expanduser() if path else default_db_path()
-        self.timeout_s = timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with closing(self._connect()) as con:
-                con.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file itself
-                con.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise LabError("course.bad_db", path=str(self.path), why=str(exc)) from exc
+    SCHEMA = SCHEMA
+    ERROR_KEY = "course.bad_db"
 
-    def _connect(self) -> sqlite3.Connection:
-        # autocommit; a write is one statement, so concurrent writers simply queue on the busy timeout
-        con = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-        con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: survives an app crash
-        return con
+    @classmethod
+    def default_path(cls) -> Path:
+        return default_db_path()
 
     def record(self, attempt: Attempt) -> Attempt:
         with closing(self._connect()) as con:

@@ -26,6 +26,7 @@ from apps.arena import votefile
 from apps.arena.ratings import WINNERS
 from apps.errors import LabError
 from apps.models.loading import lab_home
+from apps.storage import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS votes (
@@ -92,26 +93,15 @@ class Vote:
         }
 
 
-class VoteStore:
+class VoteStore(SqliteStore):
     """Votes in one SQLite file. Safe to share between threads and processes."""
 
-    def __init__(self, path: str | Path | None = None, timeout_s: float = 60.0):
-        self.path = Path(path).expanduser() if path else default_db_path()
-        self.timeout_s = timeout_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with closing(self._connect()) as con:
-                con.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file itself
-                con.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise LabError("arena.bad_db", path=str(self.path), why=str(exc)) from exc
+    SCHEMA = SCHEMA
+    ERROR_KEY = "arena.bad_db"
 
-    def _connect(self) -> sqlite3.Connection:
-        # autocommit mode; writes use BEGIN IMMEDIATE so two writers queue on the busy timeout
-        # instead of deadlocking when a read transaction tries to upgrade.
-        con = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-        con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
-        return con
+    @classmethod
+    def default_path(cls) -> Path:
+        return default_db_path()
 
     def _insert(self, con, rows: list[tuple]) -> int:
         before = con.total_changes
