@@ -1,4 +1,4 @@
-"""Logic modules must import without gradio: only view.py files, ui.py, shell.py and server.py may."""
+"""Logic modules must import without gradio: only view.py files, ui.py and shell.py may."""
 import importlib
 import pkgutil
 import subprocess
@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VIEW_NAMES = {"view", "ui", "shell", "server"}
+VIEW_NAMES = {"view", "ui", "shell"}
 
 
 def logic_modules():
