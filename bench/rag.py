@@ -141,7 +141,8 @@ def main(args) -> dict:
 
         index = RagIndex.build([args.seeds], BuildConfig(), embedder=embedder)
         report["seeds"] = {"chunks": len(index.chunks), "quality": quality(
-            index, {"seeds-zh": DATA / "seeds-zh.jsonl", "seeds-zh-hard": DATA / "seeds-zh-hard.jsonl"})}
+            index, {"seeds-zh": DATA / "seeds-zh.jsonl", "seeds-zh-hard": DATA / "seeds-zh-hard.jsonl",
+                   "seeds-zh-heldout": DATA / "seeds_zh_heldout.jsonl"})}
     return report
 
 

@@ -82,8 +82,25 @@ batch size|批次大小|批大小|batch_size
 涌现|emergent|涌现能力
 缩放定律|缩放法则|scaling law
 检查点|checkpoint
-优化器|optimizer
+优化器|optimizer|优化算法|sgd|adam
 参数量|参数规模|参数数量
+激活函数|activation function|非线性函数|非线性变换|relu|sigmoid
+损失函数|loss function|代价函数|目标函数
+强化学习|rl
+消费级显卡|消费级硬件|家用电脑|普通电脑|个人电脑|笔记本电脑|consumer hardware
+知识蒸馏|teacher|student|教师模型|学生模型
+安全|safety|有害|harmful|违法
+数据清洗|清洗|过滤|去重|data cleaning
+开源|open-source|open source
+解码策略|解码方式|decoding|生成策略|采样策略
+降维|dimensionality reduction
+可视化|visualization
+聊天机器人|chatbot|对话系统
+半精度|fp16|bf16|half precision
+并行|parallelism
+泛化|generalization
+摘要|summarization
+翻译|translation
 python|编程语言
 书|书籍|book
 课程|course|教程

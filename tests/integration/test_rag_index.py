@@ -3,6 +3,7 @@ atomic writes, retrieval quality on the lessons, the CLI, and a cited answer fro
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,18 @@ def test_default_mode_meets_the_quality_bar_on_the_lessons(lessons_index):
         assert report["hit@5"] >= floor, (lang, report["hit@5"])
     dense = evaluate(lessons_index, load_questions(DATA / "lessons-zh.jsonl"), k=5, mode="dense")
     assert dense["hit@5"] < 0.6  # MiniLM is English-only: why the default leans on BM25 for Chinese
+
+
+SEEDS = Path(os.environ.get("LLMLAB_RAG_SEEDS", "/work/shared/seeds"))
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="Chinese seed documents not on this machine")
+def test_default_mode_meets_the_bar_on_held_out_paraphrased_questions(embedder):
+    """seeds_zh_heldout.jsonl was written before tuning, paraphrased so that plain character-bigram
+    BM25 finds 77% of it (the issue's hidden set: 75%). The default must find ≥ 90%."""
+    index = RagIndex.build([SEEDS], BuildConfig(), embedder=embedder)
+    report = evaluate(index, load_questions(DATA / "seeds_zh_heldout.jsonl"), k=5)
+    assert report["n"] >= 80 and report["hit@5"] >= 0.9, report["hit@5"]
 
 
 def test_search_modes_and_result_shape(lessons_index):

@@ -57,6 +57,7 @@ def test_glossary_expansion_is_word_bounded():
     assert "lora" in expansions("低秩适配是什么")
     assert "检索增强生成" in expansions("what is RAG?")
     assert "检索增强生成" not in expansions("average storage")  # "rag" inside words is not RAG
+    assert "优化器" in expansions("SGD 之外还有哪些 optimizer？") and "fp16" in expansions("半精度训练")
 
 
 def test_rrf_and_coverage():
