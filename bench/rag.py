@@ -1,6 +1,6 @@
 """RAG speed and retrieval quality, as JSON. A few minutes on 2 CPU cores.
 
-    python bench/rag.py [--vectors 100000 --dim 384 --queries 200 --seeds /work/shared/seeds]
+    python bench/rag.py [--vectors 100000 --dim 384 --queries 200 --seeds ../shared/seeds]
 
 1. Demo corpus (the lessons, zh+en): index build time (cold = embeddings computed, warm = from the
    disk cache), query latency p50/p95 per mode, and hit@5/MRR of each mode on our question sets —
@@ -153,7 +153,7 @@ def parse_args(argv=None):
     parser.add_argument("--queries", type=int, default=200, help="queries timed per setting")
     parser.add_argument("--isotropic", action="store_true", help="isotropic random vectors (worst case) instead")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1), help="torch/faiss threads")
-    parser.add_argument("--seeds", default=os.environ.get("LLMLAB_RAG_SEEDS", "/work/shared/seeds"),
+    parser.add_argument("--seeds", default=os.environ.get("LLMLAB_RAG_SEEDS", str(Path(__file__).resolve().parents[2] / "shared" / "seeds")),
                         help="folder of Chinese seed documents for the seeds question sets (skipped if absent)")
     return parser.parse_args(argv)
 
