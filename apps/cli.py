@@ -58,7 +58,12 @@ def emit(payload, as_json: bool, text: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse, dispatch to the subcommand's func, and turn a LabError into a message and exit 2."""
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except LabError as exc:

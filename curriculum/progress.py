@@ -19,7 +19,6 @@ import hmac
 import json
 import os
 import re
-import sqlite3
 import tempfile
 import time
 import unicodedata

@@ -156,19 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import json
-    import os
+    from apps.cli import run  # the lab's shared dispatch: LabError → message, exit 2
 
-    from apps.errors import LabError
-
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except LabError as exc:
-        lang = os.environ.get("LLMLAB_LANG", "en")
-        if getattr(args, "json", False):
-            print(json.dumps({"error": {"key": exc.key, "message": exc.message(lang)}}, ensure_ascii=False))
-        print(f"error: {exc.message(lang)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run(build_parser(), argv)

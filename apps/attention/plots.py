@@ -3,14 +3,14 @@ where one token looks in every layer, and the from-scratch agreement map.
 
 Each function returns a `matplotlib.figure.Figure` (gr.Plot shows it; the CLI could save it).
 `labels` is a dict of already-translated captions, so this module knows no UI language; when no
-CJK font is installed the caller passes English captions (`cjk_font()` tells).
+CJK font is installed the caller passes English captions (`apps.plotting.caption_lang` tells).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from apps.attention.stats import STAT_NAMES, HeadStats
-from apps.plotting import cjk_font, plt, style  # noqa: F401 - cjk_font is part of this module's API
+from apps.plotting import plt, style
 
 MAX_TICKS = 48  # beyond this many tokens, label every n-th one
 

@@ -26,7 +26,7 @@ from apps.i18n import lang_from_accept, t
 from curriculum import exercises as ex_mod
 from curriculum import lessons
 from curriculum.checkers import Answers
-from curriculum.progress import Attempt, ProgressStore, clean_name, teacher_ok, who
+from curriculum.progress import Attempt, ProgressStore, clean_name, teacher_ok
 
 NEW_STUDENT = {"name": "", "anon": ""}
 

@@ -13,7 +13,7 @@ import gradio as gr
 import pandas as pd
 
 from apps import ui
-from apps.finetune import data, progress, runs
+from apps.finetune import data, runs
 from apps.finetune.config import METHODS, OBJECTIVES, RunConfig
 from apps.finetune.runner import Runner
 from apps.i18n import DEFAULT_LANG, t

@@ -29,8 +29,8 @@ EXERCISES = [
         stage="attention",
         title=("找“前一个 token”头", "Find the previous-token head"),
         prompt=(
-            f"同一句话，SmolLM2 第 **16** 层哪一个头最像“前一个 token 头”（平均而言最多地看向紧挨着的前一个 token）？",
-            f"Same sentence: which head of layer **16** of SmolLM2 is the strongest previous-token head "
+            "同一句话，SmolLM2 第 **16** 层哪一个头最像“前一个 token 头”（平均而言最多地看向紧挨着的前一个 token）？",
+            "Same sentence: which head of layer **16** of SmolLM2 is the strongest previous-token head "
             "(on average puts the most attention on the token just before)?",
         ),
         hint=(
