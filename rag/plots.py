@@ -31,23 +31,17 @@ def pca_2d(vectors: np.ndarray, query: np.ndarray | None = None) -> tuple[np.nda
     return coords, q
 
 
-def cjk_fonts() -> list[str]:
-    """Installed fonts matplotlib can use to draw Chinese, sans-serif first (may be empty)."""
-    from matplotlib import font_manager
-
-    found = sorted({f.name for f in font_manager.fontManager.ttflist if "CJK" in f.name or "Hei" in f.name})
-    return sorted(found, key=lambda name: ("Sans" not in name, name))
-
-
 def caption_lang(lang: str) -> str:
     """The language plot captions should use: Chinese only when a font can draw it."""
-    return lang if lang != "zh" or cjk_fonts() else "en"
+    from apps.plotting import caption_lang as pick  # matplotlib loads only when a figure is wanted
+
+    return pick(lang)
 
 
 def _style():
-    import matplotlib.pyplot as plt
+    from apps.plotting import style
 
-    return plt.rc_context({"font.family": [*cjk_fonts()[:1], "DejaVu Sans"], "axes.unicode_minus": False})
+    return style()
 
 
 def _short(source: str) -> str:
