@@ -38,6 +38,7 @@ model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.bfloat16 if cuda 
 args = SFTConfig(output_dir=out, max_steps=steps, per_device_train_batch_size=batch, gradient_accumulation_steps=1,
                  learning_rate=2e-4 if method != "full" else 2e-5, logging_steps=1, save_strategy="no", report_to="none",
                  use_cpu=not cuda, bf16=cuda, max_length=max_length, disable_tqdm=True, seed=42,
+                 gradient_checkpointing=cuda,  # the lab's default; trl's own (always on) would recompute on CPU too
                  lr_scheduler_type="cosine", warmup_steps=0.1)
 peft = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM") if method != "full" else None
 trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=AutoTokenizer.from_pretrained(path), peft_config=peft)
