@@ -42,24 +42,39 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_url(cache):
-    """The whole lab (UI and API routes) served in this process on a free loopback port, once per session."""
+def serve_app():
+    """serve_app(asgi_app) -> (base_url, server): a real uvicorn server on a free loopback port, in a
+    thread of this process (so it shares the model cache); every server is stopped at session end."""
     import uvicorn
 
+    started: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(app) -> tuple[str, "uvicorn.Server"]:
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                               access_log=False))
+        thread = threading.Thread(target=server.run, daemon=True, name=f"test-server-{port}")
+        thread.start()
+        deadline = time.time() + 120
+        while not server.started and time.time() < deadline:
+            time.sleep(0.05)
+        assert server.started, "the server did not start"
+        started.append((server, thread))
+        return f"http://127.0.0.1:{port}", server
+
+    yield start
+    for server, thread in started:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_url(cache, serve_app):
+    """The whole lab (UI and API routes) served once per session."""
     from apps.server import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(cache), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 120
-    while not server.started and time.time() < deadline:
-        time.sleep(0.2)
-    assert server.started, "the lab did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
+    url, _server = serve_app(create_app(cache))
+    return url
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,9 +8,6 @@ sharing the session's model cache, so every stage can test its API clients again
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from dataclasses import dataclass
 
 import pytest
@@ -23,59 +20,27 @@ class LiveAPI:
     server: object
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_api(cache, api_key: str | None = None, max_pending: int | None = None) -> LiveAPI:
-    import uvicorn
-
+def start_api(cache, serve_app, api_key: str | None = None, max_pending: int | None = None) -> LiveAPI:
     from apps.serving.routes import create_app
 
-    port = free_port()
-    config = uvicorn.Config(create_app(cache, api_key=api_key, max_pending=max_pending), host="127.0.0.1",
-                            port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True, name=f"lab-api-{port}").start()
-    deadline = time.time() + 60
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the lab API server did not start"
-    return LiveAPI(f"http://127.0.0.1:{port}/v1", api_key, server)
-
-
-def stop_api(api: LiveAPI) -> None:
-    api.server.should_exit = True
+    url, server = serve_app(create_app(cache, api_key=api_key, max_pending=max_pending))
+    return LiveAPI(f"{url}/v1", api_key, server)
 
 
 @pytest.fixture(scope="session")
-def lab_api(cache):
+def lab_api(cache, serve_app):
     """The lab's API server without a key."""
-    api = start_api(cache)
-    yield api
-    stop_api(api)
+    return start_api(cache, serve_app)
 
 
 @pytest.fixture(scope="session")
-def lab_api_keyed(cache):
+def lab_api_keyed(cache, serve_app):
     """The lab's API server requiring a bearer key (api.api_key)."""
-    api = start_api(cache, api_key="sk-lab-test-0123456789abcdef")
-    yield api
-    stop_api(api)
+    return start_api(cache, serve_app, api_key="sk-lab-test-0123456789abcdef")
 
 
 @pytest.fixture(scope="session")
-def start_lab_api(cache):
-    """A factory for extra servers (own key or queue size): api = start_lab_api(max_pending=1); stop_api(api)."""
-    started: list[LiveAPI] = []
-
-    def start(**kwargs) -> LiveAPI:
-        api = start_api(cache, **kwargs)
-        started.append(api)
-        return api
-
-    yield start
-    for api in started:
-        stop_api(api)
+def start_lab_api(cache, serve_app):
+    """A factory for extra servers (own key or queue size): api = start_lab_api(max_pending=1).
+    serve_app stops them all at session end."""
+    return lambda **kwargs: start_api(cache, serve_app, **kwargs)
