@@ -104,7 +104,7 @@ class GenerationResult:
 @dataclass
 class StreamChunk:
     token: TokenInfo | None
-    text: str  # the reply so far
+    text: str  # the reply so far (a tail that may become a stop string is held back until decided)
     done: bool = False
     result: GenerationResult | None = None
 
@@ -193,6 +193,23 @@ def _check_prompt(lm: LoadedModel, text: str, cfg: GenerationConfig) -> tuple[li
     return ids, min(cfg.max_new_tokens, ctx - len(ids))
 
 
+def _stop_prefix(text: str, stops: list[str]) -> int:
+    """Length of the longest tail of `text` that begins some stop string (it may yet be cut off)."""
+    best = 0
+    for stop in stops:
+        for k in range(min(len(stop) - 1, len(text)), best, -1):
+            if text.endswith(stop[:k]):
+                best = k
+                break
+    return best
+
+
+def _shown(reply: str, stops: list[str]) -> str:
+    """What a stream may show so far: the reply less a tail that could still become a stop string.
+    Each shown text extends the previous one, so clients can send deltas."""
+    return reply[: len(reply) - _stop_prefix(reply, stops)]
+
+
 def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     hits = [text.index(s) for s in stops if s and s in text]
     return (text[: min(hits)], True) if hits else (text, False)
@@ -247,7 +264,7 @@ def stream(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | No
             if stopped:
                 finish = "stop"
                 break
-            yield StreamChunk(token=info, text=reply)
+            yield StreamChunk(token=info, text=_shown(reply, cfg.stop))
             step_input = torch.tensor([[next_id]], device=lm.device)
             all_ids = torch.cat([all_ids, step_input], dim=1)
     result = GenerationResult(
@@ -283,7 +300,7 @@ def _beam_stream(lm: LoadedModel, text: str, ids: list[int], max_new: int, cfg: 
         if stopped:
             finish = "stop"
             break
-        yield StreamChunk(token=info, text=reply)
+        yield StreamChunk(token=info, text=_shown(reply, cfg.stop))
     elapsed = time.perf_counter() - started  # the first token shows only when the search is over
     result = GenerationResult(
         text=reply, tokens=tokens, prompt=text, prompt_tokens=len(ids), completion_tokens=len(tokens),

@@ -33,17 +33,6 @@ def to_serving_error(exc: LabError) -> ServingError:
     return ServingError(status, exc.message("en"), "invalid_request_error" if status < 500 else "server_error", code)
 
 
-def _stop_prefix(text: str, stops: list[str]) -> int:
-    """Length of the longest tail of `text` that begins some stop string."""
-    best = 0
-    for stop in stops:
-        for k in range(min(len(stop) - 1, len(text)), best, -1):
-            if text.endswith(stop[:k]):
-                best = k
-                break
-    return best
-
-
 @dataclass
 class Prepared:
     """A validated generation request: the model, the exact prompt text and its length."""
@@ -140,10 +129,7 @@ class Engine:
         """GenerationResult for a prepared request (queued behind others for the same model)."""
         self._admit()
         try:
-            result = await self._run(self._generate_sync, prep, threading.Event())
-            # A reply cut by max_tokens can end inside a multi-byte character: drop the half.
-            result.text = result.text.rstrip("\ufffd")
-            return result
+            return await self._run(self._generate_sync, prep, threading.Event())
         except LabError as exc:
             raise to_serving_error(exc) from exc
         finally:
@@ -159,9 +145,8 @@ class Engine:
         sent = [""]
 
         def on_chunk(text: str) -> None:
-            # Runs on the worker thread: hand each new piece of text to the event loop, holding back
-            # a tail that could be the start of a stop string (it may yet be cut off).
-            text = text[: len(text) - _stop_prefix(text, prep.cfg.stop)].rstrip("\ufffd")  # half a character
+            # Runs on the worker thread: hand each new piece of text to the event loop. The engine
+            # already holds back half characters and a tail that could still become a stop string.
             if text.startswith(sent[0]) and len(text) > len(sent[0]):
                 delta, sent[0] = text[len(sent[0]):], text
                 loop.call_soon_threadsafe(queue.put_nowait, ("delta", delta))
@@ -175,7 +160,6 @@ class Engine:
                     break
                 yield kind, value
             result = future.result()  # raises what the worker raised
-            result.text = result.text.rstrip("\ufffd")
             # Text held back while it might have been the start of a stop string arrives at the end.
             if result.text.startswith(sent[0]) and len(result.text) > len(sent[0]):
                 yield "delta", result.text[len(sent[0]):]

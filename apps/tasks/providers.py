@@ -353,7 +353,7 @@ def _local_chat(cfg: ProviderConfig, messages, params) -> tuple[str, Usage]:
     with lm.lock:  # the same per-model queue the API server uses
         result = generate(lm, messages, generation_config(params))
     usage = Usage(result.prompt_tokens, result.completion_tokens, result.total_s, finish_reason=result.finish_reason)
-    return result.text.rstrip("\ufffd"), usage
+    return result.text, usage
 
 
 def _local_stream(cfg: ProviderConfig, messages, params) -> Iterator[ChatDelta]:
@@ -363,7 +363,7 @@ def _local_stream(cfg: ProviderConfig, messages, params) -> Iterator[ChatDelta]:
     previous = ""
     with lm.lock:  # released when the stream ends or its consumer closes it
         for chunk in stream(lm, messages, generation_config(params)):
-            text = chunk.text.rstrip("\ufffd")  # never show half a multi-byte character
+            text = chunk.text  # the engine never shows half a character
             if text.startswith(previous) and len(text) > len(previous):
                 yield ChatDelta(text[len(previous):], text)
                 previous = text

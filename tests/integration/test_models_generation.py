@@ -110,3 +110,12 @@ def test_no_half_characters_in_chinese_replies(gemma, smollm):
         r = generate(smollm, "请用中文介绍一下北京。", GenerationConfig(max_new_tokens=n))
         assert "\ufffd" not in r.text
     assert "\ufffd" not in generate(gemma, "北京是", GenerationConfig(max_new_tokens=7)).text
+
+
+def test_stream_holds_back_a_possible_stop_string(smollm):
+    # Whatever the stop string, streamed text only ever grows and never shows a piece of it.
+    reply = generate(smollm, Q, GenerationConfig(max_new_tokens=12)).text
+    stop = reply[len(reply) // 2:][:6]
+    shown = [c.text for c in stream(smollm, Q, GenerationConfig(max_new_tokens=12, stop=[stop])) if not c.done]
+    assert all(b.startswith(a) for a, b in zip(shown, shown[1:]))
+    assert all(stop[:3] not in s[len(reply) // 2 - 1:] for s in shown)
