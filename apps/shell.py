@@ -71,6 +71,9 @@ def build_demo(cache=None) -> gr.Blocks:
 
         demo.load(detect, None, lang_radio, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
+    # Generating handlers only wait on the batching engine (ui.GENERATE lets 64 wait at once): give
+    # them threads enough for a class, beyond anyio's default of 40.
+    demo.max_threads = 128
     return demo
 
 

@@ -89,6 +89,18 @@ def friendly(fn):
     return wrapper
 
 
+def who(request: gr.Request | None) -> str:
+    """Whom a request counts against for fair shares in the generation batch: the signed-in user,
+    else this browser session (a share key only, never an identity that unlocks anything)."""
+    if request is None:
+        return "local"
+    return getattr(request, "username", None) or f"session:{getattr(request, 'session_hash', None) or '?'}"
+
+
+# Handlers that only wait on the batching engine: many may wait at once (they hold no compute).
+GENERATE = {"concurrency_id": "generate", "concurrency_limit": 64}
+
+
 @dataclass
 class ShellContext:
     """What the shell hands each tab's build(): the language state and shared objects."""

@@ -165,10 +165,10 @@ def build(ctx: ui.ShellContext) -> dict:
     start_inputs = [mode, c["arena.model_a"], c["arena.model_b"], c["arena.prompt"],
                     c["arena.max_new_tokens"], c["arena.api_key"], ctx.lang]
     start_outputs = [c["arena.resp_a"], c["arena.resp_b"], reveal, battle_state, cancel_state, *votes]
-    run_event = c["arena.start"].click(start, start_inputs, start_outputs, concurrency_id="arena-gen",
-                                       api_visibility="private")
-    submit_event = c["arena.prompt"].submit(start, start_inputs, start_outputs, concurrency_id="arena-gen",
-                                            api_visibility="private")
+    # Battles only wait on the batching engine; the evals below compute and keep their own small limit.
+    run_event = c["arena.start"].click(start, start_inputs, start_outputs, api_visibility="private", **ui.GENERATE)
+    submit_event = c["arena.prompt"].submit(start, start_inputs, start_outputs, api_visibility="private",
+                                            **ui.GENERATE)
 
     def stop(cancel):
         if cancel is not None:

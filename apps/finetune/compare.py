@@ -30,7 +30,7 @@ def tuned_model(cache, info: dict):
 
 
 def compare(cache, run_id: str, prompts: list[str], max_new_tokens: int = 64, root=None) -> list[dict]:
-    from apps.models.generation import GenerationConfig, generate
+    from apps.models.generation import GenerationConfig, collect, start
 
     info = runs.get_run(run_id, root)
     if info["state"] != "finished":
@@ -40,11 +40,8 @@ def compare(cache, run_id: str, prompts: list[str], max_new_tokens: int = 64, ro
         raise LabError("gen.empty_prompt")
     base, tuned = cache.get(info["model"]), tuned_model(cache, info)
     cfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False)
-    rows = []
-    for text in prompts:
-        row = {"prompt": text}
-        for key, lm in (("base", base), ("tuned", tuned)):
-            with lm.lock:  # one generation per model at a time across users
-                row[key] = generate(lm, _prompt(lm, text), cfg).text.strip()
-        rows.append(row)
-    return rows
+    # Submit every prompt to both models first: the engines batch them, then collect in order.
+    pending = [{"prompt": text, **{key: start(lm, _prompt(lm, text), cfg) for key, lm in
+                                   (("base", base), ("tuned", tuned))}} for text in prompts]
+    return [{"prompt": row["prompt"], **{key: collect(row[key]).text.strip() for key in ("base", "tuned")}}
+            for row in pending]

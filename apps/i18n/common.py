@@ -38,4 +38,13 @@ STRINGS = {
     "gen.bad_param": ("参数 {name} 无效：{why}", "Invalid parameter {name}: {why}"),
     "gen.failed": ("生成失败：{reason}", "Generation failed: {reason}"),
     "gen.stopped": ("已停止", "Stopped"),
+    "gen.busy": (
+        "服务器正忙：已有 {n} 个请求在排队。请约 {retry} 秒后重试。",
+        "The server is busy: {n} requests are already waiting. Retry in about {retry} s.",
+    ),
+    "gen.busy_user": (
+        "你已有 {n} 个请求在排队，请等它们完成后再发（约 {retry} 秒）。",
+        "You already have {n} requests waiting; let them finish first (about {retry} s).",
+    ),
+    "gen.queued": ("排队中：前面还有 {ahead} 个请求…", "In the queue: {ahead} requests ahead of yours…"),
 }

@@ -6,10 +6,11 @@
     for chunk in stream(lm, [{"role": "user", "content": "Hi"}], GenerationConfig(max_new_tokens=20)):
         print(chunk.token.text if chunk.token else "", end="")
 
-Greedy and sampling run our own loop over the KV cache, so each step's distribution is at hand: the
-log-probability of the chosen token and its top alternatives come from the model's raw distribution
-(before temperature/top-k/top-p reshape it), which is what "how sure was the model" means. Beam search
-uses transformers' `generate` and then scores the chosen sequence in one teacher-forced pass.
+Greedy and sampling run in the model's batching engine (apps/models/batching.py), shared by every
+user: each step's distribution is at hand, so the log-probability of the chosen token and its top
+alternatives come from the model's raw distribution (before temperature/top-k/top-p reshape it), which
+is what "how sure was the model" means. Beam search uses transformers' `generate` and then scores the
+chosen sequence in one teacher-forced pass.
 """
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ class GenerationResult:
     ttft_s: float
     total_s: float
     seed: int | None = None
+    queued_s: float = 0.0  # time spent waiting for a place in the batch (part of ttft_s)
 
     @property
     def tokens_per_s(self) -> float:
@@ -215,9 +217,12 @@ def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
     return (text[: min(hits)], True) if hits else (text, False)
 
 
-def stream(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | None = None,
-           cancel: threading.Event | None = None, system: str | None = None) -> Iterator[StreamChunk]:
-    """Yield one StreamChunk per generated token; the last has done=True and the full result."""
+def start(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | None = None,
+          cancel: threading.Event | None = None, system: str | None = None, user: str | None = None,
+          sink=None):
+    """Check the request and hand it to the model's batching engine at once (so a full line refuses it
+    before anything streams). Returns an iterable of StreamChunk (a `batching.Request`; its
+    `events()` also reports the queue position while waiting). `user` is who asks, for fair shares."""
     cfg = (cfg or GenerationConfig()).validate()
     if lm.kind == EMBEDDING:
         raise LabError("models.not_generative", name=lm.name)
@@ -225,54 +230,26 @@ def stream(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | No
         raise LabError("gen.empty_prompt")
     text = render_prompt(lm, prompt, system)
     ids, max_new = _check_prompt(lm, text, cfg)
-    if cfg.num_beams > 1:
-        yield from _beam_stream(lm, text, ids, max_new, cfg)
-        return
+    if cfg.num_beams > 1:  # beam search stays outside the batch
+        return _beam_stream(lm, text, ids, max_new, cfg)
+    from apps.models.batching import engine_for
+
     seed = cfg.seed if cfg.seed is not None else (int.from_bytes(os.urandom(4), "little") if cfg.do_sample else None)
     generator = torch.Generator(device=lm.device).manual_seed(seed) if seed is not None else None
-    procs, eos = _processors(cfg), _eos_ids(lm)
-    started = time.perf_counter()
-    ttft, tokens, new_ids, reply, finish = 0.0, [], [], "", "length"
-    all_ids = torch.tensor([ids], device=lm.device)
-    step_input, past = all_ids, None
-    with torch.inference_mode():
-        for _ in range(max_new):
-            if cancel is not None and cancel.is_set():
-                finish = "cancelled"
-                break
-            out = lm.model(input_ids=step_input, past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logits = out.logits[:, -1, :].float()  # (1, V)
-            logprobs = torch.log_softmax(logits, dim=-1)[0]
-            scores = procs(all_ids, logits) if procs else logits
-            if cfg.do_sample:
-                next_id = int(torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=generator)[0, 0])
-            else:
-                next_id = int(torch.argmax(scores, dim=-1)[0])
-            if not tokens:
-                ttft = time.perf_counter() - started
-            if next_id in eos:
-                finish = "stop"
-                break
-            info = _token_info(lm, next_id, logprobs, cfg.top_logprobs)
-            tokens.append(info)
-            new_ids.append(next_id)
-            # Decode the whole reply each step: a Chinese character can span several byte tokens.
-            # A trailing U+FFFD is half a character whose other bytes are still to come: hold it back.
-            decoded = lm.tokenizer.decode(new_ids, skip_special_tokens=True).rstrip("\ufffd")
-            reply, stopped = _cut_at_stop(decoded, cfg.stop)
-            if stopped:
-                finish = "stop"
-                break
-            yield StreamChunk(token=info, text=_shown(reply, cfg.stop))
-            step_input = torch.tensor([[next_id]], device=lm.device)
-            all_ids = torch.cat([all_ids, step_input], dim=1)
-    result = GenerationResult(
-        text=reply, tokens=tokens, prompt=text, prompt_tokens=len(ids), completion_tokens=len(tokens),
-        finish_reason=finish, ttft_s=ttft or (time.perf_counter() - started),
-        total_s=time.perf_counter() - started, seed=seed,
-    )
-    yield StreamChunk(token=None, text=reply, done=True, result=result)
+    return engine_for(lm).submit(ids, cfg, max_new, user=user or "local", cancel=cancel, prompt_text=text,
+                                 sink=sink, seed=seed, procs=_processors(cfg), generator=generator)
+
+
+def stream(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | None = None,
+           cancel: threading.Event | None = None, system: str | None = None,
+           user: str | None = None) -> Iterator[StreamChunk]:
+    """Yield one StreamChunk per generated token; the last has done=True and the full result.
+    A consumer that stops reading early cancels its sequence."""
+    cancel = cancel or threading.Event()
+    try:
+        yield from start(lm, prompt, cfg, cancel=cancel, system=system, user=user)
+    finally:
+        cancel.set()
 
 
 def _beam_stream(lm: LoadedModel, text: str, ids: list[int], max_new: int, cfg: GenerationConfig):
@@ -310,9 +287,15 @@ def _beam_stream(lm: LoadedModel, text: str, ids: list[int], max_new: int, cfg: 
 
 
 def generate(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | None = None,
-             cancel: threading.Event | None = None, system: str | None = None) -> GenerationResult:
+             cancel: threading.Event | None = None, system: str | None = None,
+             user: str | None = None) -> GenerationResult:
     """Run `stream` to the end and return the result."""
+    return collect(stream(lm, prompt, cfg, cancel=cancel, system=system, user=user))
+
+
+def collect(chunks) -> GenerationResult:
+    """The result at the end of a stream (e.g. of several `start`ed requests collected in turn)."""
     last = None
-    for last in stream(lm, prompt, cfg, cancel=cancel, system=system):
+    for last in chunks:
         pass
     return last.result

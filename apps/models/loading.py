@@ -186,6 +186,7 @@ class LoadedModel:
     load_seconds: float = 0.0
     nbytes: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    engine: object = field(default=None, repr=False, compare=False)  # its batching engine, made on first use
 
     @property
     def name(self) -> str:

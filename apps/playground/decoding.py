@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from apps.errors import LabError
-from apps.models.generation import GenerationConfig, GenerationResult, generate
+from apps.models.generation import GenerationConfig, GenerationResult, collect, start
 from apps.models.loading import LoadedModel
 
 # Each preset teaches one idea: pure argmax, the usual chat setting, what high temperature does,
@@ -41,7 +41,7 @@ def describe(cfg: GenerationConfig) -> str:
 
 
 def compare(lms: list[LoadedModel], prompt, names: list[str], max_new_tokens: int = 64, seed: int | None = 0,
-            system: str | None = None) -> list[tuple[str, str, GenerationResult]]:
+            system: str | None = None, user: str | None = None) -> list[tuple[str, str, GenerationResult]]:
     """Generate once per (model, preset) pair, at most 4 pairs, with the same prompt and seed.
 
     Two models with one preset puts a base model beside an instruct model: the base one continues
@@ -49,4 +49,7 @@ def compare(lms: list[LoadedModel], prompt, names: list[str], max_new_tokens: in
     pairs = [(lm, n) for lm in lms for n in names]
     if not 1 <= len(pairs) <= 4:
         raise LabError("gen.bad_param", name="presets", why="pick 1 to 4 model × strategy pairs")
-    return [(lm.name, n, generate(lm, prompt, preset(n, max_new_tokens, seed), system=system)) for lm, n in pairs]
+    # All pairs enter the batch at once (beam search runs alone); then collect in order.
+    started = [(lm.name, n, start(lm, prompt, preset(n, max_new_tokens, seed), system=system, user=user))
+               for lm, n in pairs]
+    return [(name, n, collect(chunks)) for name, n, chunks in started]

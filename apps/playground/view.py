@@ -10,7 +10,8 @@ import pandas as pd
 from apps import ui
 from apps.i18n import DEFAULT_LANG, t
 from apps.models import registry
-from apps.models.generation import GenerationConfig, stream, tokenize
+from apps.models.generation import GenerationConfig, start, stream, tokenize
+from apps.models.batching import Queued
 from apps.playground import render
 from apps.playground.decoding import PRESETS, compare, describe, preset
 
@@ -127,7 +128,7 @@ def build(ctx: ui.ShellContext) -> dict:
         return "", (history or []) + [{"role": "user", "content": message}]
 
     @ui.friendly
-    def respond(history, model_name, system, *args, lang):
+    def respond(history, model_name, system, *args, lang, user="local"):
         cfg = make_config(*args)
         lm = ctx.cache.get(model_name)
         history = history or []
@@ -136,7 +137,11 @@ def build(ctx: ui.ShellContext) -> dict:
         history = history + [{"role": "assistant", "content": ""}]
         yield history, "", cancel, *[gr.update()] * len(token_outputs)
         result = None
-        for chunk in stream(lm, messages, cfg, cancel=cancel, system=(system or None)):
+        req = start(lm, messages, cfg, cancel=cancel, system=(system or None), user=user)
+        for chunk in req.events(poll=1.0) if hasattr(req, "events") else req:
+            if isinstance(chunk, Queued):  # waiting for a place in the shared batch: say where we stand
+                yield history, t("gen.queued", lang, ahead=chunk.position), cancel, *[gr.update()] * len(token_outputs)
+                continue
             history[-1]["content"] = chunk.text
             result = chunk.result or result
             if not chunk.done:
@@ -150,18 +155,18 @@ def build(ctx: ui.ShellContext) -> dict:
                render.prompt_tokens_html(prompt_tokens), result.prompt, render.reply_tokens_html(result.tokens),
                probs, pd.DataFrame(render.alternatives_rows(result.tokens), columns=t("playground.alt_cols", lang).split("|")))
 
-    def respond_entry(history, model_name, system, *args):
+    def respond_entry(history, model_name, system, *args, request: gr.Request = None):
         *decoding_values, lang = args
-        yield from respond(history, model_name, system, *decoding_values, lang=lang)
+        yield from respond(history, model_name, system, *decoding_values, lang=lang, user=ui.who(request))
 
     bot_inputs = [chatbot, c["playground.model"], c["playground.system"], *decoding, ctx.lang]
     bot_outputs = [chatbot, stats_md, cancel_state, *token_outputs]
     send_event = box.submit(add_user, [box, chatbot, ctx.lang], [box, chatbot],
                                   api_visibility="private").then(
-        respond_entry, bot_inputs, bot_outputs, api_visibility="private")
+        respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
     click_event = c["playground.send"].click(add_user, [box, chatbot, ctx.lang], [box, chatbot],
                                   api_visibility="private").then(
-        respond_entry, bot_inputs, bot_outputs, api_visibility="private")
+        respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
 
     def drop_last_reply(history):
         history = list(history or [])
@@ -171,7 +176,7 @@ def build(ctx: ui.ShellContext) -> dict:
 
     regen_event = c["playground.regenerate"].click(drop_last_reply, chatbot, chatbot, queue=False,
                                                      api_visibility="private").then(
-        respond_entry, bot_inputs, bot_outputs, api_visibility="private")
+        respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
 
     def stop(cancel):
         if cancel is not None:
@@ -184,12 +189,13 @@ def build(ctx: ui.ShellContext) -> dict:
                                  api_visibility="private")
 
     @ui.friendly
-    def run_compare(model_names, prompt, names, max_new, seed, system, lang):
+    def run_compare(model_names, prompt, names, max_new, seed, system, lang, request: gr.Request = None):
         if not (prompt or "").strip():
             raise gr.Error(t("gen.empty_prompt", lang))
         lms = [ctx.cache.get(m) for m in (model_names or [])]
         rows = compare(lms, prompt, list(names or []), int(max_new),
-                       None if seed is None or int(seed) < 0 else int(seed), system=system or None)
+                       None if seed is None or int(seed) < 0 else int(seed), system=system or None,
+                       user=ui.who(request))
         updates = [gr.update(value=r.text, label=f"{m} · {t(f'playground.preset.{n}', lang)} · {describe(preset(n))}",
                              visible=True) for m, n, r in rows]
         return updates + [gr.update(visible=False)] * (MAX_COMPARE - len(updates))
@@ -197,11 +203,11 @@ def build(ctx: ui.ShellContext) -> dict:
     c["playground.compare_run"].click(
         run_compare, [c["playground.compare_models"], c["playground.compare_prompt"], presets_box,
                       c["playground.max_new_tokens"], c["playground.seed"], c["playground.system"], ctx.lang],
-        outs, api_name="compare")
+        outs, api_name="compare", **ui.GENERATE)
 
     def chat(message: str, history: list[dict] | None = None, model: str = "smollm2-135m-instruct",
              system: str = "", max_new_tokens: int = 128, temperature: float = 0.0, seed: int = 0,
-             lang: str = "en") -> Iterator[str]:
+             lang: str = "en", request: gr.Request = None) -> Iterator[str]:
         """Chat endpoint for scripts (gradio_client): streams the reply text; temperature 0 = greedy."""
         try:
             cfg = GenerationConfig(max_new_tokens=int(max_new_tokens), do_sample=temperature > 0,
@@ -209,14 +215,14 @@ def build(ctx: ui.ShellContext) -> dict:
             messages = _history(history) + [{"role": "user", "content": message}]
             if not (message or "").strip():
                 raise gr.Error(t("gen.empty_prompt", lang))
-            for chunk in stream(ctx.cache.get(model), messages, cfg, system=system or None):
+            for chunk in stream(ctx.cache.get(model), messages, cfg, system=system or None, user=ui.who(request)):
                 yield chunk.text
         except gr.Error:
             raise
         except Exception as exc:  # noqa: BLE001
             raise gr.Error(ui.message(exc, lang)) from exc
 
-    gr.api(chat, api_name="chat")
+    gr.api(chat, api_name="chat", **ui.GENERATE)
 
     ctx.on_lang(lambda lang: [gr.update(choices=preset_choices(lang), label=t("playground.presets", lang)),
                               gr.update(value=pd.DataFrame(columns=t("playground.alt_cols", lang).split("|")))],

@@ -1,21 +1,21 @@
-"""Runs the lab's models for the API: one generation at a time per model, a bounded queue, embeddings.
+"""Runs the lab's models for the API: requests go to each model's batching engine, embeddings.
 
-Generation on CPU is compute-bound, so two requests for the same model interleaving would only slow
-both. Each request therefore waits for its model's `LoadedModel.lock` on a worker thread, in arrival
-order; different models run side by side. At most `max_pending` requests may be waiting or running;
-one more gets HTTP 429 (with Retry-After) instead of an ever-growing queue.
+Generation goes through `apps.models.generation.start`, i.e. the model's continuous-batching engine
+shared with the UI (apps/models/batching.py): a request is admitted (or refused with HTTP 429 and
+Retry-After) before any response byte is sent, joins the running batch at the next step, and a client
+that disconnects cancels its sequence. Tokens reach the event loop through a thread-safe sink, so
+waiting streams hold no worker thread.
 """
 from __future__ import annotations
 
 import asyncio
-import os
+import hashlib
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from apps.errors import LabError
 from apps.models import registry
-from apps.models.generation import MAX_NEW_TOKENS, GenerationConfig, encode, render_prompt, stream
+from apps.models.generation import MAX_NEW_TOKENS, GenerationConfig, encode, render_prompt, start
 from apps.serving.schemas import ServingError
 
 _ERRORS = {  # LabError key → (HTTP status, OpenAI error code)
@@ -25,12 +25,25 @@ _ERRORS = {  # LabError key → (HTTP status, OpenAI error code)
     "gen.too_long": (400, "context_length_exceeded"),
     "gen.empty_prompt": (400, "invalid_value"),
     "gen.bad_param": (400, "invalid_value"),
+    "gen.busy": (429, "rate_limit_exceeded"),
+    "gen.busy_user": (429, "rate_limit_exceeded"),
 }
 
 
 def to_serving_error(exc: LabError) -> ServingError:
     status, code = _ERRORS.get(exc.key, (500, None))
-    return ServingError(status, exc.message("en"), "invalid_request_error" if status < 500 else "server_error", code)
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    headers = {"Retry-After": str(exc.params.get("retry", 1))} if status == 429 else None
+    return ServingError(status, exc.message("en"), "rate_limit_exceeded" if status == 429 else kind, code,
+                        headers=headers)
+
+
+def client_id(request) -> str:
+    """Who is asking, for fair shares in the batch: the API key's digest, else the client address."""
+    header = request.headers.get("authorization", "")
+    if header:
+        return "key:" + hashlib.sha256(header.encode()).hexdigest()[:12]
+    return "ip:" + (request.client.host if request.client else "?")
 
 
 @dataclass
@@ -41,36 +54,19 @@ class Prepared:
     prompt: str | list[dict]
     prompt_tokens: int
     cfg: GenerationConfig
+    user: str = "api"
 
 
 class Engine:
-    def __init__(self, cache=None, max_pending: int | None = None):
+    def __init__(self, cache=None):
         from apps.models import default_cache
 
         self.cache = cache or default_cache()
-        self.max_pending = max_pending or int(os.environ.get("LLMLAB_API_MAX_PENDING", "8"))
-        self._pool = ThreadPoolExecutor(max_workers=self.max_pending, thread_name_prefix="llmlab-api")
-        self._pending = 0
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ bookkeeping
 
     def model_ids(self) -> list[str]:
         return registry.names(offline_only=False)
-
-    def _admit(self) -> None:
-        with self._lock:
-            if self._pending >= self.max_pending:
-                raise ServingError(429, f"The server is busy ({self.max_pending} requests queued). Retry shortly.",
-                                   "rate_limit_exceeded", "rate_limit_exceeded", headers={"Retry-After": "1"})
-            self._pending += 1
-
-    def _release(self) -> None:
-        with self._lock:
-            self._pending -= 1
-
-    async def _run(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def _load(self, name: str, want: str):
         """want: 'generate' or 'embed'. Only registry names are served (no arbitrary folders)."""
@@ -89,7 +85,7 @@ class Engine:
 
     # ------------------------------------------------------------ generation
 
-    def _prepare(self, name: str, prompt, cfg: GenerationConfig, max_tokens: int | None) -> Prepared:
+    def _prepare(self, name: str, prompt, cfg: GenerationConfig, max_tokens: int | None, user: str) -> Prepared:
         lm = self._load(name, "generate")
         try:
             text = render_prompt(lm, prompt)
@@ -110,65 +106,33 @@ class Engine:
             cfg.validate()
         except LabError as exc:
             raise to_serving_error(exc) from exc
-        return Prepared(lm, prompt, n_prompt, cfg)
+        return Prepared(lm, prompt, n_prompt, cfg, user)
 
-    async def prepare(self, name: str, prompt, cfg: GenerationConfig, max_tokens: int | None) -> Prepared:
-        """Load the model and check the request before any response byte is sent. Runs outside the
-        generation pool, so a full queue can still turn away new requests at once (429)."""
-        return await asyncio.to_thread(self._prepare, name, prompt, cfg, max_tokens)
+    async def prepare(self, name: str, prompt, cfg: GenerationConfig, max_tokens: int | None,
+                      user: str = "api") -> Prepared:
+        """Load the model and check the request before any response byte is sent."""
+        return await asyncio.to_thread(self._prepare, name, prompt, cfg, max_tokens, user)
 
-    def _generate_sync(self, prep: Prepared, cancel: threading.Event, on_chunk=None):
-        with prep.lm.lock:  # one generation per model at a time; others wait here in order
-            last = None
-            for last in stream(prep.lm, prep.prompt, prep.cfg, cancel=cancel):
-                if on_chunk is not None and not last.done:
-                    on_chunk(last.text)
-            return last.result
+    def open(self, prep: Prepared) -> "OpenStream":
+        """Admit the request into the model's batch now: a full line raises ServingError 429 (with
+        Retry-After) here, before the route has sent a status line."""
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        cancel = threading.Event()
+        try:
+            start(prep.lm, prep.prompt, prep.cfg, cancel=cancel, user=prep.user,
+                  sink=lambda kind, payload: loop.call_soon_threadsafe(events.put_nowait, (kind, payload)))
+        except LabError as exc:
+            raise to_serving_error(exc) from exc
+        return OpenStream(events, cancel)
 
     async def generate(self, prep: Prepared):
-        """GenerationResult for a prepared request (queued behind others for the same model)."""
-        self._admit()
-        try:
-            return await self._run(self._generate_sync, prep, threading.Event())
-        except LabError as exc:
-            raise to_serving_error(exc) from exc
-        finally:
-            self._release()
-
-    async def stream_text(self, prep: Prepared):
-        """Async iterator of ('delta', str) items, then ('done', GenerationResult). A client that
-        disconnects cancels generation at the next token."""
-        self._admit()
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        cancel = threading.Event()
-        sent = [""]
-
-        def on_chunk(text: str) -> None:
-            # Runs on the worker thread: hand each new piece of text to the event loop. The engine
-            # already holds back half characters and a tail that could still become a stop string.
-            if text.startswith(sent[0]) and len(text) > len(sent[0]):
-                delta, sent[0] = text[len(sent[0]):], text
-                loop.call_soon_threadsafe(queue.put_nowait, ("delta", delta))
-
-        future = loop.run_in_executor(self._pool, self._generate_sync, prep, cancel, on_chunk)
-        future.add_done_callback(lambda f: loop.call_soon_threadsafe(queue.put_nowait, ("end", None)))
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "end":
-                    break
-                yield kind, value
-            result = future.result()  # raises what the worker raised
-            # Text held back while it might have been the start of a stop string arrives at the end.
-            if result.text.startswith(sent[0]) and len(result.text) > len(sent[0]):
-                yield "delta", result.text[len(sent[0]):]
-            yield "done", result
-        except LabError as exc:
-            raise to_serving_error(exc) from exc
-        finally:
-            cancel.set()
-            self._release()
+        """GenerationResult for a prepared request (batched with everyone else's)."""
+        result = None
+        async for kind, value in self.open(prep):
+            if kind == "done":
+                result = value
+        return result
 
     # ------------------------------------------------------------ embeddings
 
@@ -180,8 +144,34 @@ class Engine:
         return vectors, n_tokens
 
     async def embed(self, name: str, texts: list[str]):
-        self._admit()
+        return await asyncio.to_thread(self._embed_sync, name, texts)
+
+
+class OpenStream:
+    """Async iterator of ('delta', str) items, then ('done', GenerationResult), for one admitted
+    request. Closing it early (a client that disconnected) cancels the sequence at the next step."""
+
+    def __init__(self, events: asyncio.Queue, cancel: threading.Event):
+        self.events, self.cancel = events, cancel
+
+    async def __aiter__(self):
+        sent = ""
         try:
-            return await self._run(self._embed_sync, name, texts)
+            while True:
+                kind, value = await self.events.get()
+                if kind == "error":
+                    raise to_serving_error(value) if isinstance(value, LabError) else value
+                if kind == "token":
+                    # The engine holds back half characters and a tail that could still become a stop
+                    # string, so each shown text extends the last one: send the difference.
+                    if value.text.startswith(sent) and len(value.text) > len(sent):
+                        yield "delta", value.text[len(sent):]
+                        sent = value.text
+                    continue
+                result = value.result
+                if result.text.startswith(sent) and len(result.text) > len(sent):
+                    yield "delta", result.text[len(sent):]
+                yield "done", result
+                return
         finally:
-            self._release()
+            self.cancel.set()

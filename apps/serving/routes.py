@@ -9,7 +9,7 @@ works unchanged:
     client.chat.completions.create(model="smollm2-135m-instruct", messages=[{"role": "user", "content": "Hi"}])
 
 Errors are OpenAI-shaped ({"error": {message, type, param, code}}): unknown model 404, malformed JSON
-or too many tokens 400, wrong key 401, queue full 429. A failing request never stops the server.
+or too many tokens 400, wrong key 401, queue full 429 (with Retry-After, before a stream starts). A failing request never stops the server.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from apps.models.generation import GenerationConfig
-from apps.serving.engine import Engine
+from apps.serving.engine import Engine, client_id
 from apps.serving.schemas import ChatRequest, CompletionRequest, EmbeddingRequest, ServingError, parse
 
 DEFAULT_CHAT_TOKENS = 256  # when a chat request gives no max_tokens: enough for an answer, bounded on CPU
@@ -94,7 +94,8 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
         req = parse(ChatRequest, await request.body())
         messages = [{"role": m.role, "content": m.text()} for m in req.messages]
         cfg = _config(req, DEFAULT_CHAT_TOKENS)
-        prep = await engine.prepare(req.model, messages, cfg, req.max_completion_tokens or req.max_tokens)
+        prep = await engine.prepare(req.model, messages, cfg, req.max_completion_tokens or req.max_tokens,
+                                    client_id(request))
         rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if not req.stream:
             result = await engine.generate(prep)
@@ -108,10 +109,12 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
                     "system_fingerprint": None,
                     "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]}
 
+        admitted = engine.open(prep)  # a full line answers 429 here, before the stream starts
+
         async def events():
             yield _sse(chunk({"role": "assistant", "content": ""}))
             try:
-                async for kind, value in engine.stream_text(prep):
+                async for kind, value in admitted:
                     if kind == "delta":
                         yield _sse(chunk({"content": value}))
                     else:
@@ -131,7 +134,7 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
         if len(prompts) != 1:
             raise ServingError(400, "This server takes one prompt per request.", param="prompt")
         cfg = _config(req, 16)
-        prep = await engine.prepare(req.model, prompts[0], cfg, req.max_tokens)
+        prep = await engine.prepare(req.model, prompts[0], cfg, req.max_tokens, client_id(request))
         rid, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
 
         def body(text: str, finish, usage=None) -> dict:
@@ -145,9 +148,11 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
             result = await engine.generate(prep)
             return body(result.text, _finish(result), _usage(result))
 
+        admitted = engine.open(prep)
+
         async def events():
             try:
-                async for kind, value in engine.stream_text(prep):
+                async for kind, value in admitted:
                     if kind == "delta":
                         yield _sse(body(value, None))
                     else:
@@ -189,10 +194,10 @@ def mount(app: FastAPI, cache=None, api_key: str | None = None) -> None:
     app.include_router(build_router(Engine(cache), key))
 
 
-def create_app(cache=None, api_key: str | None = None, max_pending: int | None = None) -> FastAPI:
+def create_app(cache=None, api_key: str | None = None) -> FastAPI:
     """A FastAPI app with only the API (what `llmlab api` serves)."""
     app = FastAPI(title="LLM 0→1 Lab API", docs_url="/docs")
-    app.include_router(build_router(Engine(cache, max_pending), api_key))
+    app.include_router(build_router(Engine(cache), api_key))
     return app
 
 

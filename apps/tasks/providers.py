@@ -350,8 +350,7 @@ def _local_chat(cfg: ProviderConfig, messages, params) -> tuple[str, Usage]:
     from apps.models.generation import generate
 
     lm = _local_model(cfg)
-    with lm.lock:  # the same per-model queue the API server uses
-        result = generate(lm, messages, generation_config(params))
+    result = generate(lm, messages, generation_config(params))  # batched with everyone's requests
     usage = Usage(result.prompt_tokens, result.completion_tokens, result.total_s, finish_reason=result.finish_reason)
     return result.text, usage
 
@@ -361,13 +360,12 @@ def _local_stream(cfg: ProviderConfig, messages, params) -> Iterator[ChatDelta]:
 
     lm = _local_model(cfg)
     previous = ""
-    with lm.lock:  # released when the stream ends or its consumer closes it
-        for chunk in stream(lm, messages, generation_config(params)):
-            text = chunk.text  # the engine never shows half a character
-            if text.startswith(previous) and len(text) > len(previous):
-                yield ChatDelta(text[len(previous):], text)
-                previous = text
-            if chunk.done and chunk.result is not None:
-                r = chunk.result
-                yield ChatDelta("", previous, done=True, usage=Usage(
-                    r.prompt_tokens, r.completion_tokens, r.total_s, finish_reason=r.finish_reason))
+    for chunk in stream(lm, messages, generation_config(params)):  # batched with everyone's requests
+        text = chunk.text  # the engine never shows half a character
+        if text.startswith(previous) and len(text) > len(previous):
+            yield ChatDelta(text[len(previous):], text)
+            previous = text
+        if chunk.done and chunk.result is not None:
+            r = chunk.result
+            yield ChatDelta("", previous, done=True, usage=Usage(
+                r.prompt_tokens, r.completion_tokens, r.total_s, finish_reason=r.finish_reason))

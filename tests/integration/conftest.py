@@ -20,10 +20,10 @@ class LiveAPI:
     server: object
 
 
-def start_api(cache, serve_app, api_key: str | None = None, max_pending: int | None = None) -> LiveAPI:
+def start_api(cache, serve_app, api_key: str | None = None) -> LiveAPI:
     from apps.serving.routes import create_app
 
-    url, server = serve_app(create_app(cache, api_key=api_key, max_pending=max_pending))
+    url, server = serve_app(create_app(cache, api_key=api_key))
     return LiveAPI(f"{url}/v1", api_key, server)
 
 
@@ -41,6 +41,6 @@ def lab_api_keyed(cache, serve_app):
 
 @pytest.fixture(scope="session")
 def start_lab_api(cache, serve_app):
-    """A factory for extra servers (own key or queue size): api = start_lab_api(max_pending=1).
+    """A factory for extra servers (own key): api = start_lab_api(api_key="...").
     serve_app stops them all at session end."""
     return lambda **kwargs: start_api(cache, serve_app, **kwargs)

@@ -118,27 +118,41 @@ def test_bearer_key_required(lab_api_keyed, smollm):
     assert CHAT in [m.id for m in right.models.list().data]
 
 
-def test_full_queue_answers_429_then_recovers(start_lab_api, smollm):
-    api = start_lab_api(max_pending=1)
-    client = OpenAI(base_url=api.base_url, api_key="EMPTY", max_retries=0, timeout=120)
+def test_full_queue_answers_429_before_the_stream_then_recovers(lab_api, smollm):
+    """A line of one behind a batch of one: of three streams at once, one runs, one waits and the
+    third is refused with HTTP 429 and Retry-After before any stream byte (not a 200 with an error
+    inside it)."""
+    from apps.models.batching import engine_for
+
+    engine = engine_for(smollm)
+    saved = engine.max_batch, engine.max_waiting
+    engine.max_batch, engine.max_waiting = 1, 1
+    client = OpenAI(base_url=lab_api.base_url, api_key="EMPTY", max_retries=0, timeout=120)
     outcomes: list = []
     barrier = threading.Barrier(3)
 
     def call():
-        barrier.wait()  # three requests at once for a queue of one
+        barrier.wait()
         try:
-            outcomes.append(client.chat.completions.create(model=CHAT, messages=HI, max_tokens=30, temperature=0))
+            stream = client.chat.completions.create(model=CHAT, messages=HI, max_tokens=30, temperature=0,
+                                                    stream=True)
+            outcomes.append("".join(c.choices[0].delta.content or "" for c in stream if c.choices))
         except openai.RateLimitError as exc:
             outcomes.append(exc)
 
-    threads = [threading.Thread(target=call) for _ in range(3)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    try:
+        threads = [threading.Thread(target=call) for _ in range(3)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        engine.max_batch, engine.max_waiting = saved
     refused = [o for o in outcomes if isinstance(o, openai.RateLimitError)]
-    served = [o for o in outcomes if not isinstance(o, Exception)]
+    served = [o for o in outcomes if isinstance(o, str)]
     assert served and refused, outcomes
-    assert refused[0].response.headers.get("retry-after") == "1"
+    assert all(served), outcomes
+    assert refused[0].response.status_code == 429
+    assert int(refused[0].response.headers.get("retry-after")) >= 1
     assert refused[0].body["type"] == "rate_limit_exceeded"
     assert client.chat.completions.create(model=CHAT, messages=HI, max_tokens=1, temperature=0).choices
