@@ -156,3 +156,34 @@ def test_full_queue_answers_429_before_the_stream_then_recovers(lab_api, smollm)
     assert int(refused[0].response.headers.get("retry-after")) >= 1
     assert refused[0].body["type"] == "rate_limit_exceeded"
     assert client.chat.completions.create(model=CHAT, messages=HI, max_tokens=1, temperature=0).choices
+
+
+def test_thirty_concurrent_streams_all_complete_in_one_batch(lab_api, smollm):
+    """A class at once: 30 streaming chats are all admitted (none refused) and share the batch."""
+    from apps.models.batching import engine_for
+
+    engine = engine_for(smollm)
+    engine.max_rows_seen = 0
+    barrier = threading.Barrier(30)
+    replies: list = [None] * 30
+
+    def student(i: int) -> None:
+        client = OpenAI(base_url=lab_api.base_url, api_key="EMPTY", max_retries=0, timeout=300)
+        barrier.wait()
+        stream = client.chat.completions.create(
+            model=CHAT, messages=[{"role": "user", "content": f"Student {i}: name a colour."}], max_tokens=8,
+            temperature=0, stream=True, stream_options={"include_usage": True})
+        text, usage = "", None
+        for chunk in stream:
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+            usage = chunk.usage or usage
+        replies[i] = (text, usage)
+
+    threads = [threading.Thread(target=student, args=(i,)) for i in range(30)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(r is not None and r[0] and 1 <= r[1].completion_tokens <= 8 for r in replies), replies
+    assert engine.max_rows_seen >= 10, engine.max_rows_seen
