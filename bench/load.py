@@ -165,7 +165,7 @@ def single_stream(tokens: int) -> dict:
                 logits_all=False)
     speeds = []
     for _ in range(3):
-        t0, first, n = time.perf_counter(), None, 0
+        first, n = None, 0
         for _chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}], max_tokens=tokens,
                                                  temperature=0, stream=True):
             n += 1

@@ -80,11 +80,19 @@ class Request:
     generator: torch.Generator | None = None
     procs: object = None
     solo: bool = False  # its group's prefill failed: retried alone so only the culprit fails
+    closed: bool = False  # its consumer went away (the caller's cancel event may be shared: leave it)
     engine: "BatchEngine | None" = None
     _queue: queue.Queue = field(default_factory=queue.Queue)
 
     def emit(self, kind: str, payload) -> None:
         (self.sink or (lambda k, p: self._queue.put((k, p))))(kind, payload)
+
+    def stopped(self) -> bool:
+        return self.closed or self.cancel.is_set()
+
+    def close(self) -> None:
+        """The consumer stops reading: the sequence ends at the next step and frees its slot."""
+        self.closed = True
 
     def position(self) -> int:
         """1-based place in the waiting line; 0 once running (or finished)."""
@@ -132,6 +140,7 @@ class BatchEngine:
         self._last: torch.Tensor | None = None  # (B, 1) the token each row feeds next
         self._group: _Prefill | None = None
         self._pieces: dict[int, str] = {}  # token id → its text alone (decode is pure, so cache it)
+        self.prefixes = _Prefixes(self)
         self.steps = 0  # decode steps run (for benches and tests)
         self.max_rows_seen = 0
 
@@ -212,15 +221,14 @@ class BatchEngine:
     def _loop(self) -> None:
         idle_since = time.monotonic()
         while True:
+            picked = []
             with self._cond:
-                for req in [r for r in self._waiting if r.cancel.is_set()]:
+                for req in [r for r in self._waiting if r.stopped()]:
                     self._waiting.remove(req)
                     self._finish(req, "cancelled")
                 if self._group is None and self._waiting and len(self._rows) < self.max_batch:
                     picked = self._admit()
-                    if picked:
-                        self._group = _Prefill(self, picked)
-                if not self._rows and self._group is None:
+                if not self._rows and self._group is None and not picked:
                     if time.monotonic() - idle_since > IDLE_EXIT_S:
                         self._thread = None
                         return
@@ -228,28 +236,46 @@ class BatchEngine:
                     continue
             idle_since = time.monotonic()
             with torch.inference_mode():
+                if picked:
+                    self._start_group(picked)
                 if self._group is not None:
                     self._prefill_step()
                 if self._rows:
                     self._decode_step()
+
+    def _start_group(self, picked: list[Request]) -> None:
+        try:
+            group = _Prefill(self, picked)
+        except Exception as exc:  # noqa: BLE001 - e.g. a bad prompt in the shared-prefix pass
+            self._retry_alone(picked, exc)
+            return
+        with self._cond:  # position() and load() read the group under the condition
+            self._group = group
+
+    def _retry_alone(self, reqs: list[Request], exc: Exception) -> None:
+        """A group's prefill failed: one request fails; several go back to the front of the line to be
+        retried one by one, so only the culprit fails and the others go on."""
+        if len(reqs) == 1:
+            self._fail(reqs[0], exc)
+            return
+        for req in reqs:
+            req.solo = True
+        with self._cond:
+            self._waiting[:0] = reqs
 
     def _prefill_step(self) -> None:
         group = self._group
         try:
             logits = group.step()
         except Exception as exc:  # noqa: BLE001 - a bad prompt must fail alone, not its group
-            self._group = None
-            if len(group.reqs) == 1:
-                self._fail(group.reqs[0], exc)
-            else:  # retry each member alone: the culprit fails, the others go on
-                for req in group.reqs:
-                    req.solo = True
-                with self._cond:
-                    self._waiting[:0] = group.reqs
+            with self._cond:
+                self._group = None
+            self._retry_alone(group.reqs, exc)
             return
         if logits is None:
             return  # more chunks to go
-        self._group = None
+        with self._cond:
+            self._group = None
         now = time.perf_counter()
         for req in group.reqs:
             req.admitted = now
@@ -313,7 +339,7 @@ class BatchEngine:
         now = time.perf_counter()
         for i, req in enumerate(reqs):
             try:
-                if req.cancel.is_set():
+                if req.stopped():
                     self._finish(req, "cancelled")
                     continue
                 if i in greedy:
@@ -395,26 +421,41 @@ class BatchEngine:
 
 class _Prefill:
     """Newcomers' prompts, left-padded into one block and run through the model in column chunks
-    of at most the engine's prefill budget, on a cache of their own until they join the batch."""
+    of at most the engine's prefill budget, on a cache of their own until they join the batch.
+
+    A prompt start shared by the group (a chat template's system turn, say) that the engine has seen
+    before is not computed again: its keys and values, cached once (`_Prefixes`), fill the first
+    columns of every row, and the rest of each prompt follows after its own left padding. Positions
+    come from `position_ids`, not from columns, so the gap changes nothing but the mask."""
 
     def __init__(self, engine: BatchEngine, reqs: list[Request]):
         self.engine, self.reqs = engine, reqs
         device = engine.lm.device
-        width = max(len(r.ids) for r in reqs)
+        prefix_len, prefix_kv = engine.prefixes.lookup(reqs)
+        tails = [r.ids[prefix_len:] for r in reqs]
+        width = max(len(tail) for tail in tails)
         pad = engine.lm.tokenizer.pad_token_id
         pad = 0 if pad is None else pad
-        self.ids = torch.tensor([[pad] * (width - len(r.ids)) + r.ids for r in reqs], device=device)
-        self.mask = torch.tensor([[0] * (width - len(r.ids)) + [1] * len(r.ids) for r in reqs], device=device)
-        self.positions = (self.mask.cumsum(dim=1) - 1).clamp(min=0)
+        self.ids = torch.tensor([[pad] * (width - len(tail)) + tail for tail in tails], device=device)
+        block = torch.tensor([[0] * (width - len(tail)) + [1] * len(tail) for tail in tails], device=device)
+        self.positions = (block.cumsum(dim=1) - 1).clamp(min=0) + prefix_len
+        self.mask = torch.cat([torch.ones(len(reqs), prefix_len, dtype=block.dtype, device=device), block], dim=1)
         self.cache = DynamicCache(config=engine.lm.model.config)
-        self.done = 0
+        if prefix_len:
+            for layer, (keys, values) in zip(self.cache.layers, prefix_kv):
+                layer.lazy_initialization(keys, values)
+                layer.keys = keys.expand(len(reqs), -1, -1, -1).contiguous()
+                layer.values = values.expand(len(reqs), -1, -1, -1).contiguous()
+                if hasattr(layer, "cumulative_length"):
+                    layer.cumulative_length = prefix_len
+        self.offset, self.done = prefix_len, 0
         self.chunk = max(1, engine.prefill_tokens // len(reqs))
 
     def step(self) -> torch.Tensor | None:
         """Run the next chunk; the last one returns the final logits (B, V) float."""
         end = min(self.ids.shape[1], self.done + self.chunk)
         out = self.engine.lm.model(
-            input_ids=self.ids[:, self.done:end], attention_mask=self.mask[:, :end],
+            input_ids=self.ids[:, self.done:end], attention_mask=self.mask[:, :self.offset + end],
             position_ids=self.positions[:, self.done:end], cache=self.cache, use_cache=True,
             logits_to_keep=1,
         )
@@ -423,6 +464,54 @@ class _Prefill:
 
     def next_tokens(self, reqs: list[Request]) -> torch.Tensor:
         return torch.tensor([[r.new_ids[-1]] for r in reqs], device=self.mask.device)
+
+
+class _Prefixes:
+    """Keys and values of prompt starts that several requests shared (at most `size`, least recently
+    used out). A class sends one system prompt thirty times: it is computed once."""
+
+    MIN_TOKENS = 8
+
+    def __init__(self, engine: BatchEngine, size: int = 8):
+        self.engine, self.size = engine, size
+        self.entries: dict[tuple, list] = {}  # token ids → per layer (keys, values), each (1, H, P, D)
+
+    def lookup(self, reqs: list[Request]) -> tuple[int, list | None]:
+        """(length, per-layer kv) of the longest cached start of every prompt, leaving each prompt at
+        least one token to compute (its logits give the first reply token). Learns a new start from
+        a group of several prompts."""
+        room = min(len(r.ids) for r in reqs) - 1
+        window = getattr(self.engine.lm.model.config, "sliding_window", None) or 1 << 30
+        room = min(room, window - 1)
+        best = max((key for key in self.entries if len(key) <= room and all(r.ids[:len(key)] == list(key) for r in reqs)),
+                   key=len, default=())
+        if len(reqs) > 1:
+            common = _common_prefix([r.ids for r in reqs])[:room]
+            if len(common) >= self.MIN_TOKENS and len(common) > len(best):
+                self.entries[tuple(common)] = self._compute(common)
+                best = tuple(common)
+        if len(best) < self.MIN_TOKENS:
+            return 0, None
+        kv = self.entries.pop(best)
+        self.entries[best] = kv  # most recently used last
+        while len(self.entries) > self.size:
+            self.entries.pop(next(iter(self.entries)))
+        return len(best), kv
+
+    def _compute(self, ids: list[int]) -> list:
+        lm = self.engine.lm
+        cache = DynamicCache(config=lm.model.config)
+        lm.model(input_ids=torch.tensor([ids], device=lm.device), cache=cache, use_cache=True, logits_to_keep=1)
+        return [(layer.keys.clone(), layer.values.clone()) for layer in cache.layers]
+
+
+def _common_prefix(rows: list[list[int]]) -> list[int]:
+    first = rows[0]
+    n = min(len(r) for r in rows)
+    for i in range(n):
+        if any(r[i] != first[i] for r in rows):
+            return first[:i]
+    return first[:n]
 
 
 def _merge(cache_a: DynamicCache, mask_a: torch.Tensor, cache_b: DynamicCache, mask_b: torch.Tensor):

@@ -245,11 +245,12 @@ def stream(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | No
            user: str | None = None) -> Iterator[StreamChunk]:
     """Yield one StreamChunk per generated token; the last has done=True and the full result.
     A consumer that stops reading early cancels its sequence."""
-    cancel = cancel or threading.Event()
+    req = start(lm, prompt, cfg, cancel=cancel, system=system, user=user)
     try:
-        yield from start(lm, prompt, cfg, cancel=cancel, system=system, user=user)
+        yield from req
     finally:
-        cancel.set()
+        if hasattr(req, "close"):
+            req.close()  # a no-op once done; else the sequence ends at the next step
 
 
 def _beam_stream(lm: LoadedModel, text: str, ids: list[int], max_new: int, cfg: GenerationConfig):

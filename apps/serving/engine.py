@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
 from dataclasses import dataclass
 
 from apps.errors import LabError
@@ -118,13 +117,12 @@ class Engine:
         Retry-After) here, before the route has sent a status line."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
-        cancel = threading.Event()
         try:
-            start(prep.lm, prep.prompt, prep.cfg, cancel=cancel, user=prep.user,
-                  sink=lambda kind, payload: loop.call_soon_threadsafe(events.put_nowait, (kind, payload)))
+            req = start(prep.lm, prep.prompt, prep.cfg, user=prep.user,
+                        sink=lambda kind, payload: loop.call_soon_threadsafe(events.put_nowait, (kind, payload)))
         except LabError as exc:
             raise to_serving_error(exc) from exc
-        return OpenStream(events, cancel)
+        return OpenStream(events, req)
 
     async def generate(self, prep: Prepared):
         """GenerationResult for a prepared request (batched with everyone else's)."""
@@ -151,8 +149,8 @@ class OpenStream:
     """Async iterator of ('delta', str) items, then ('done', GenerationResult), for one admitted
     request. Closing it early (a client that disconnected) cancels the sequence at the next step."""
 
-    def __init__(self, events: asyncio.Queue, cancel: threading.Event):
-        self.events, self.cancel = events, cancel
+    def __init__(self, events: asyncio.Queue, req):
+        self.events, self.req = events, req
 
     async def __aiter__(self):
         sent = ""
@@ -174,4 +172,4 @@ class OpenStream:
                 yield "done", result
                 return
         finally:
-            self.cancel.set()
+            self.req.close()
