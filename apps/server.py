@@ -14,13 +14,18 @@ MOUNTS: list[str] = [
 ]
 
 
-def create_app(cache=None) -> FastAPI:
+def create_app(cache=None, auth=None) -> FastAPI:
+    """`auth`: an apps.auth.Auth (who is who); default from $LLMLAB_MODE (personal unless set)."""
+    from apps.auth import Auth
+    from apps.auth import web as auth_web
     from apps.shell import mount_ui
 
+    auth = auth or Auth.from_env()
     app = FastAPI(title="LLM 0→1 Lab")
+    auth_web.mount(app, auth)  # /login, /logout and the gate in front of the UI (classroom, spaces)
     for module_path in MOUNTS:
         importlib.import_module(module_path).mount(app)
-    return mount_ui(app, cache)
+    return mount_ui(app, cache, auth)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -21,6 +21,7 @@ TABS: list[tuple[str, str]] = [
     ("tasks", "apps.tasks.view"),
     ("finetune", "apps.finetune.view"),
     ("arena", "apps.arena.view"),
+    ("classroom", "apps.auth.view"),
 ]
 
 LANG_CHOICES = [("中文", "zh"), ("English", "en")]
@@ -33,14 +34,18 @@ CSS = """
 """
 
 
-def build_demo(cache=None) -> gr.Blocks:
+def build_demo(cache=None, auth=None) -> gr.Blocks:
+    from apps.auth import Auth
+
     cache = cache or default_cache()
+    auth = auth or Auth("personal")
     with gr.Blocks(title=f"{t('app.title', 'zh')} · {t('app.title', 'en')}") as demo:
         lang = gr.State(DEFAULT_LANG)
-        ctx = ui.ShellContext(lang=lang, cache=cache)
+        ctx = ui.ShellContext(lang=lang, cache=cache, auth=auth)
         components: dict[str, gr.components.Component] = {}
         with gr.Row():
             components["shell.header"] = gr.Markdown(t("shell.header", DEFAULT_LANG))
+            who = gr.Markdown("", elem_id="signed-in-as", visible=not auth.personal)
             lang_radio = gr.Radio(LANG_CHOICES, value=DEFAULT_LANG, label=t("app.language", DEFAULT_LANG),
                                   elem_id="lang-switch", scale=0, min_width=220)
         with gr.Tabs():
@@ -70,11 +75,23 @@ def build_demo(cache=None) -> gr.Blocks:
             return lang_from_accept(header)
 
         demo.load(detect, None, lang_radio, queue=False, api_visibility="private")
+
+        def signed_in(lang, request: gr.Request):
+            return ui.signed_in_line(ctx, request, lang)
+
+        if not auth.personal:
+            demo.load(signed_in, lang, who, queue=False, api_visibility="private")
+            lang.change(signed_in, lang, who, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
     return demo
 
 
-def mount_ui(app, cache=None):
-    """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable)."""
-    return gr.mount_gradio_app(app, build_demo(cache), path="/", css=CSS, theme=gr.themes.Soft(),
-                               footer_links=["api"])
+def mount_ui(app, cache=None, auth=None):
+    """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable). Outside
+    personal mode Gradio asks `auth.identify` about every page and API request: no user, no answer."""
+    from apps.auth import Auth
+
+    auth = auth or Auth("personal")
+    extra = {} if auth.personal else {"auth_dependency": auth.identify}
+    return gr.mount_gradio_app(app, build_demo(cache, auth), path="/", css=CSS, theme=gr.themes.Soft(),
+                               footer_links=["api"], **extra)

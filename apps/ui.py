@@ -89,13 +89,38 @@ def friendly(fn):
     return wrapper
 
 
+def signed_in_line(ctx, request, lang: str) -> str:
+    """'Signed in as Li Lei (student) · Sign out' for the header."""
+    try:
+        user = ctx.user(request)
+    except LabError:
+        return ""
+    role = t(f"auth.role.{user.role}", lang)
+    return t("auth.signed_in_as", lang, name=user.name or user.id, role=role)
+
+
 @dataclass
 class ShellContext:
     """What the shell hands each tab's build(): the language state and shared objects."""
 
     lang: gr.State
     cache: object  # apps.models.ModelCache
+    auth: object = None  # apps.auth.Auth: the mode, the class database, quotas
     lang_listeners: list = field(default_factory=list)  # (fn(lang) -> updates, outputs) pairs
+
+    def user(self, request: gr.Request | None):
+        """The signed-in apps.auth.User of this event (LOCAL in personal mode). Never a typed name
+        or a session hash: Gradio fills request.username from auth.identify, per request."""
+        from apps.auth import Auth
+
+        auth = self.auth or Auth("personal")
+        return auth.user(getattr(request, "username", None))
+
+    @property
+    def quotas(self):
+        from apps.auth import Auth
+
+        return (self.auth or Auth("personal")).quotas
 
     def on_lang(self, fn, outputs) -> None:
         """Extra work when the language changes (e.g. re-render a plot's captions)."""
