@@ -117,7 +117,7 @@ def _settings(args) -> int:
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
-            raise LabError("auth.bad_setting", key=item, keys="KEY=VALUE")
+            raise LabError("auth.bad_setting", setting=item, keys="KEY=VALUE")
         changes[key.strip()] = value
     settings = store.update_settings(class_id, **changes) if changes else store.settings(class_id)
     emit(settings, args.json, "\n".join(f"{k} = {v}" for k, v in settings.items()))

@@ -107,15 +107,15 @@ def clean_settings(changes: dict) -> dict:
     out = {}
     for key, value in changes.items():
         if key not in DEFAULTS:
-            raise LabError("auth.bad_setting", key=key, keys=", ".join(DEFAULTS))
+            raise LabError("auth.bad_setting", setting=key, keys=", ".join(DEFAULTS))
         if key in INT_LIMITS:
             lo, hi = INT_LIMITS[key]
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise LabError("auth.bad_setting_value", key=key, lo=lo, hi=hi) from None
+                raise LabError("auth.bad_setting_value", setting=key, lo=lo, hi=hi) from None
             if not lo <= value <= hi:
-                raise LabError("auth.bad_setting_value", key=key, lo=lo, hi=hi)
+                raise LabError("auth.bad_setting_value", setting=key, lo=lo, hi=hi)
         elif key == "open_join":
             value = value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
         else:

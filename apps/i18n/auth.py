@@ -31,8 +31,8 @@ STRINGS = {
     "auth.reserved_name": ("'{name}' 是老师的登录名，学生不能用。", "'{name}' is the teacher's sign-in name; a student cannot use it."),
     "auth.need_names": ("请用 --name 或 --csv 给出名字。", "Give names with --name or --csv."),
     "auth.bad_csv": ("读不了名单 {path}：{why}", "Cannot read the roster {path}: {why}"),
-    "auth.bad_setting": ("未知设置 '{key}'，可选：{keys}。", "Unknown setting '{key}'; known: {keys}."),
-    "auth.bad_setting_value": ("设置 {key} 要是 {lo} 到 {hi} 之间的整数。", "Setting {key} must be a whole number from {lo} to {hi}."),
+    "auth.bad_setting": ("未知设置 '{setting}'，可选：{keys}。", "Unknown setting '{setting}'; known: {keys}."),
+    "auth.bad_setting_value": ("设置 {setting} 要是 {lo} 到 {hi} 之间的整数。", "Setting {setting} must be a whole number from {lo} to {hi}."),
     # ---- quotas (the teacher sets them per class)
     "auth.quota.tokens": ("最多生成 {max} 个 token（你要了 {n} 个）：这是老师给全班设的上限。",
                           "At most {max} new tokens (you asked for {n}): your teacher's limit for the class."),
