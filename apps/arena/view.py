@@ -36,9 +36,10 @@ def source_choices(lang):
     return [(t(f"arena.source.{s}", lang), s) for s in ("all", "human", "judge", "import")]
 
 
-def local_models() -> list[str]:
+def local_models(with_adapters: bool = True) -> list[str]:
+    """Registry models, plus finished adapters (personal mode only: in a class they are their owners')."""
     return [n for n in registry.names() if n not in registry.names("embedding")] + \
-        [f"{b}+{p}" for b, p in C.finished_adapters()]
+        ([f"{b}+{p}" for b, p in C.finished_adapters()] if with_adapters else [])
 
 
 def _vote_buttons(active: bool):
@@ -106,7 +107,7 @@ def build(ctx: ui.ShellContext) -> dict:
         c["arena.ev_tab"] = tab
         c["arena.ev_intro"] = gr.Markdown(t("arena.ev_intro", L))
         with gr.Row():
-            c["arena.ev_models"] = gr.Dropdown(local_models(), value=["smollm2-135m-instruct"], multiselect=True,
+            c["arena.ev_models"] = gr.Dropdown(local_models(ctx.auth is None or ctx.auth.personal), value=["smollm2-135m-instruct"], multiselect=True,
                                                allow_custom_value=True, elem_id="arena-ev-models",
                                                **ui.texts("arena.ev_models", L))
             c["arena.ev_lang"] = gr.Radio([("English", "en"), ("中文", "zh")], value="en", elem_id="arena-ev-lang",
