@@ -15,12 +15,25 @@ MOUNTS: list[str] = [
 
 
 def create_app(cache=None) -> FastAPI:
+    """The lab's app. apps.security wraps it: the API-key gate, bounded bodies (413), the upload
+    ledger every file-taking handler checks, and JSON errors instead of plain-text 500s."""
+    from starlette.routing import Mount
+
+    from apps.security.files import UploadLedger
+    from apps.security.middleware import SecurityLayer, json_errors
     from apps.shell import mount_ui
 
     app = FastAPI(title="LLM 0→1 Lab")
     for module_path in MOUNTS:
         importlib.import_module(module_path).mount(app)
-    return mount_ui(app, cache)
+    ledger = UploadLedger()
+    app = mount_ui(app, cache, ledger)
+    json_errors(app)
+    for route in app.routes:  # the mounted Gradio app has its own error middleware
+        if isinstance(route, Mount) and hasattr(route.app, "add_exception_handler"):
+            json_errors(route.app)
+    app.add_middleware(SecurityLayer, ledger=ledger)
+    return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -12,6 +12,7 @@ import gradio as gr
 from apps import ui
 from apps.i18n import DEFAULT_LANG, lang_from_accept, t
 from apps.models import default_cache
+from apps.security.files import UploadLedger
 
 TABS: list[tuple[str, str]] = [
     ("course", "apps.course.view"),
@@ -33,7 +34,9 @@ CSS = """
 """
 
 
-def build_demo(cache=None) -> gr.Blocks:
+def build_demo(cache=None, ledger: UploadLedger | None = None) -> gr.Blocks:
+    """`ledger`: where the server's upload route records who uploaded what (apps.security); the
+    demo's handlers accept only files found there or shipped samples."""
     cache = cache or default_cache()
     with gr.Blocks(title=f"{t('app.title', 'zh')} · {t('app.title', 'en')}") as demo:
         lang = gr.State(DEFAULT_LANG)
@@ -71,10 +74,11 @@ def build_demo(cache=None) -> gr.Blocks:
 
         demo.load(detect, None, lang_radio, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
+    ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo
 
 
-def mount_ui(app, cache=None):
+def mount_ui(app, cache=None, ledger: UploadLedger | None = None):
     """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable)."""
-    return gr.mount_gradio_app(app, build_demo(cache), path="/", css=CSS, theme=gr.themes.Soft(),
+    return gr.mount_gradio_app(app, build_demo(cache, ledger), path="/", css=CSS, theme=gr.themes.Soft(),
                                footer_links=["api"])
