@@ -109,7 +109,10 @@ def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) ->
     - uploads: Gradio's upload route refuses files above the policy's upload limit.
     """
     original = demo.process_api
-    demo.max_file_size = policy.current().max_upload_bytes
+    # Gradio's upload route reads blocks.max_file_size on every upload: make it the live policy value
+    # (a changed class setting applies at once); Gradio's own assignments to it are ignored.
+    demo.__class__ = type("HardenedBlocks", (type(demo),), {"max_file_size": property(
+        lambda self: policy.current().max_upload_bytes, lambda self, value: None)})
 
     async def process_api(block_fn, inputs, state=None, request=None, *args, **kwargs):
         try:

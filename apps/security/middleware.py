@@ -27,11 +27,12 @@ from apps.security.files import UploadLedger
 log = logging.getLogger("llmlab.security")
 
 UPLOAD_PATH = "/gradio_api/upload"
-MULTIPART_SLACK = 1 << 20  # boundaries and part headers around the uploaded bytes
+MULTIPART_SLACK = 64 << 10  # boundaries and part headers around the uploaded bytes
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):
+    """Raised from `receive` once a body passes its limit. A BaseException, like a cancellation, so
+    a handler's own `except Exception` cannot turn it into some other error on its way out."""
 
 
 def error_body(message: str, status: int, code: str) -> bytes:
@@ -104,7 +105,9 @@ class SecurityLayer:
             if path == UPLOAD_PATH and scope.get("method") == "POST":
                 tracked_send = self._recording(tracked_send, owner.owner_of(headers))
             await self.app(scope, receive, tracked_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BaseExceptionGroup) as exc:
+            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(BodyTooLarge) is None:
+                raise
             if not started:
                 await self._too_large(tracked_send, headers, path)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: log, answer JSON, keep serving
@@ -142,9 +145,9 @@ class SecurityLayer:
     async def _too_large(self, send, headers, path) -> None:
         active = policy.current()
         if path == UPLOAD_PATH:
-            message = both("security.upload_too_large", mb=round(active.max_upload_bytes / (1 << 20), 1))
+            message = both("security.upload_too_large", mb=round(active.max_upload_bytes / (1 << 20), 2))
         else:
-            message = both("security.body_too_large", mb=round(active.max_body_bytes / (1 << 20), 1))
+            message = both("security.body_too_large", mb=round(active.max_body_bytes / (1 << 20), 2))
         await send_error(send, headers, 413, message, "request_too_large")
 
     @staticmethod

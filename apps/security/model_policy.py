@@ -16,10 +16,14 @@ from apps.errors import LabError
 from apps.security import policy
 
 
-def _lab_made(path: str) -> bool:
-    from apps.finetune.runs import runs_root
+def _runs_root() -> Path:
+    # apps.finetune.runs.runs_root(), read here directly: importing that module pulls in transformers
+    # and peft (seconds), far too much for a check that runs on every model name.
+    return Path(os.environ.get("LLMLAB_RUNS", "runs")).expanduser().resolve()
 
-    root = Path(os.path.realpath(runs_root()))
+
+def _lab_made(path: str) -> bool:
+    root = Path(os.path.realpath(_runs_root()))
     real = Path(os.path.realpath(os.path.expanduser(path)))
     return root in real.parents
 
