@@ -12,6 +12,7 @@ import gradio as gr
 from apps import ui
 from apps.i18n import DEFAULT_LANG, lang_from_accept, t
 from apps.models import default_cache
+from apps.security.files import UploadLedger
 
 TABS: list[tuple[str, str]] = [
     ("course", "apps.course.view"),
@@ -34,7 +35,9 @@ CSS = """
 """
 
 
-def build_demo(cache=None, auth=None) -> gr.Blocks:
+def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.Blocks:
+    """`ledger`: where the server's upload route records who uploaded what (apps.security); the
+    demo's handlers accept only files found there or shipped samples. `auth`: apps.auth.Auth."""
     from apps.auth import Auth
 
     cache = cache or default_cache()
@@ -83,15 +86,16 @@ def build_demo(cache=None, auth=None) -> gr.Blocks:
             demo.load(signed_in, lang, who, queue=False, api_visibility="private")
             lang.change(signed_in, lang, who, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
+    ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo
 
 
-def mount_ui(app, cache=None, auth=None):
+def mount_ui(app, cache=None, ledger: UploadLedger | None = None, auth=None):
     """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable). Outside
     personal mode Gradio asks `auth.identify` about every page and API request: no user, no answer."""
     from apps.auth import Auth
 
     auth = auth or Auth("personal")
     extra = {} if auth.personal else {"auth_dependency": auth.identify}
-    return gr.mount_gradio_app(app, build_demo(cache, auth), path="/", css=CSS, theme=gr.themes.Soft(),
+    return gr.mount_gradio_app(app, build_demo(cache, ledger, auth), path="/", css=CSS, theme=gr.themes.Soft(),
                                footer_links=["api"], **extra)

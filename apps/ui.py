@@ -15,6 +15,7 @@ import gradio as gr
 
 from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t, table
+from apps.security import files, owner, policy
 
 _TEXT_VALUED = (gr.Button, gr.Markdown, gr.DownloadButton, gr.UploadButton)
 
@@ -87,6 +88,48 @@ def friendly(fn):
         except Exception as exc:  # noqa: BLE001
             raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
     return wrapper
+
+
+def _headers(request) -> dict:
+    try:
+        return {k.lower(): v for k, v in dict(request.headers).items()} if request is not None else {}
+    except Exception:  # noqa: BLE001 - no readable headers: the single-user default applies
+        return {}
+
+
+def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) -> None:
+    """Guard every event of `demo` in one place, before Gradio preprocesses anything:
+
+    - files: every FileData a request names must be one of the caller's own uploads (recorded by the
+      server's upload route, apps.security.middleware) or a shipped sample. Gradio's own check of
+      this is skipped for an app mounted with `mount_gradio_app` and never launched, which is how
+      the lab is served; this reproduces it per caller, for every handler at once.
+    - errors: any exception a handler raises reaches the browser as a gr.Error in the user's
+      language (LabError text, or "failed: <kind>: <reason>"), never as Gradio's bare "Error".
+    - uploads: Gradio's upload route refuses files above the policy's upload limit.
+    """
+    original = demo.process_api
+    # Gradio's upload route reads blocks.max_file_size on every upload: make it the live policy value
+    # (a changed class setting applies at once); Gradio's own assignments to it are ignored.
+    demo.__class__ = type("HardenedBlocks", (type(demo),), {"max_file_size": property(
+        lambda self: policy.current().max_upload_bytes, lambda self, value: None)})
+
+    async def process_api(block_fn, inputs, state=None, request=None, *args, **kwargs):
+        try:
+            first = request[0] if isinstance(request, list) and request else request
+            files.check_payload(inputs, owner.owner_of(_headers(first)), ledger)
+            return await original(block_fn, inputs, state, request, *args, **kwargs)
+        except (gr.Error, StopIteration, StopAsyncIteration):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+            lang = DEFAULT_LANG
+            try:
+                lang = state[lang_state._id] if state is not None else DEFAULT_LANG
+            except Exception:  # noqa: BLE001
+                pass
+            raise gr.Error(message(exc, lang)) from exc
+
+    demo.process_api = process_api
 
 
 def signed_in_line(ctx, request, lang: str) -> str:

@@ -144,6 +144,43 @@ class Auth:
             self._bindings.move_to_end(session_hash)
             return owner == user_id
 
+    # ---- what apps.security asks ----
+    def install(self) -> None:
+        """Make apps.security follow this server: uploads are recorded and checked under the
+        signed-in user's id (not a typed name, not a session hash), and the policy's allowlists and
+        upload limit include the class settings the teacher manages (read on every check).
+        Personal mode restores the single-user, environment-only defaults."""
+        from apps.security import owner, policy
+
+        owner.use(None if self.personal else self.owner_from_headers)
+        policy.use(None if self.personal else self.policy)
+
+    def owner_from_headers(self, headers) -> str:
+        """apps.security.owner's resolver: the signed-in user's id from the Cookie header."""
+        from starlette.requests import cookie_parser
+
+        user = self.user_from_cookie(cookie_parser(headers.get("cookie", "")).get(tokens.COOKIE))
+        return user.id if user is not None else "nobody"
+
+    def policy(self):
+        """apps.security.policy.Policy for this server: the environment's, in this server's mode,
+        with every class's model and base-URL allowlists added and the smallest upload limit."""
+        from dataclasses import replace
+
+        from apps.security import policy as P
+
+        base = replace(P.from_env(), mode=self.mode)
+        if self.store is None:
+            return base
+        models, urls, upload = set(base.model_allowlist), set(base.url_allowlist), base.max_upload_bytes
+        for row in self.store.classes():
+            s = self.store.settings(row["class_id"])
+            models |= set(s["models"])
+            urls |= set(s["base_urls"])
+            upload = min(upload, int(s["upload_mb"]) << 20)
+        return replace(base, model_allowlist=tuple(sorted(models)), url_allowlist=tuple(sorted(urls)),
+                       max_upload_bytes=upload)
+
     # ---- handlers ----
     def user(self, username: str | None) -> User:
         """The User behind gr.Request.username (which `identify` set); personal mode: LOCAL."""

@@ -119,6 +119,7 @@ def lab(cache, serve_app, tmp_path_factory):
     yield {"base": base, "info": info, "cookies": people, "tmp": tmp, "store": store}
     for k, v in saved.items():
         os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    Auth("personal").install()  # apps.security back to the single-user defaults for later modules
 
 
 def as_(lab, who: str, session_hash: str | None = None) -> Raw:

@@ -248,3 +248,24 @@ def test_class_cli(tmp_path, monkeypatch, capsys):
     assert main(["class", "settings", "--set", "max_new_tokens=-3"]) == 2
     assert "max_new_tokens" in capsys.readouterr().err
     assert main(["class", "roster", "remove", "--name", "Nobody"]) == 2
+
+
+def test_class_settings_feed_the_security_policy(store, klass):
+    from apps.security import owner, policy
+
+    auth = Auth("classroom", store=store, secret=b"s" * 32)
+    store.update_settings(klass["class_id"], models=["Qwen/Qwen3-0.6B"], base_urls=["http://10.0.0.5:8000/v1"],
+                          upload_mb=3)
+    ann, cookie = auth.sign_in(klass["code"], "Ann", "ann-password")
+    try:
+        auth.install()
+        p = policy.current()
+        assert p.mode == "classroom" and p.restricted
+        assert "Qwen/Qwen3-0.6B" in p.model_allowlist and "http://10.0.0.5:8000/v1" in p.url_allowlist
+        assert p.max_upload_bytes == 3 << 20
+        assert owner.owner_of({"cookie": f"other=1; {tokens.COOKIE}={cookie}"}) == ann.id
+        assert owner.owner_of({"cookie": f"{tokens.COOKIE}=forged.value"}) == "nobody"
+        assert owner.owner_of({}) == "nobody"
+    finally:
+        Auth("personal").install()
+    assert owner.owner_of({}) == "local" and policy.current().mode == policy.mode_from_env()
