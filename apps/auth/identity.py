@@ -148,28 +148,32 @@ class Auth:
     def install(self) -> None:
         """Make apps.security follow this server: uploads are recorded and checked under the
         signed-in user's id (not a typed name, not a session hash), and the policy's allowlists and
-        upload limit include the class settings the teacher manages (read on every check).
-        Personal mode restores the single-user, environment-only defaults."""
+        upload limit include the class settings the teacher manages (read on every check). The
+        policy's mode stays $LLMLAB_MODE's (the one convention both layers read). Personal mode
+        leaves apps.security's single-user, environment-only defaults alone."""
         from apps.security import owner, policy
 
-        owner.use(None if self.personal else self.owner_from_headers)
-        policy.use(None if self.personal else self.policy)
+        if not self.personal:
+            owner.use(self.owner_from_headers)
+            policy.use(self.policy)
 
     def owner_from_headers(self, headers) -> str:
-        """apps.security.owner's resolver: the signed-in user's id from the Cookie header."""
+        """apps.security.owner's resolver: the signed-in user's id from the Cookie header. Without a
+        valid cookie, "local": Gradio refuses such requests before any handler or upload in
+        classroom and Spaces modes, so only a personal-mode caller is ever seen that way."""
         from starlette.requests import cookie_parser
 
         user = self.user_from_cookie(cookie_parser(headers.get("cookie", "")).get(tokens.COOKIE))
-        return user.id if user is not None else "nobody"
+        return user.id if user is not None else "local"
 
     def policy(self):
-        """apps.security.policy.Policy for this server: the environment's, in this server's mode,
-        with every class's model and base-URL allowlists added and the smallest upload limit."""
+        """apps.security.policy.Policy for this server: the environment's, with every class's model
+        and base-URL allowlists added and the smallest upload limit."""
         from dataclasses import replace
 
         from apps.security import policy as P
 
-        base = replace(P.from_env(), mode=self.mode)
+        base = P.from_env()
         if self.store is None:
             return base
         models, urls, upload = set(base.model_allowlist), set(base.url_allowlist), base.max_upload_bytes

@@ -7,13 +7,13 @@ it refused with nothing of the victim's leaking or changing. Students sign in on
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import sign_in
 
 from apps.finetune import runs
 from apps.i18n import t
@@ -85,12 +85,6 @@ class Raw:
         return {"path": r.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
 
-def sign_in(base: str, code: str, name: str, password: str) -> dict:
-    r = httpx.post(f"{base}/login", data={"code": code, "name": name, "password": password}, follow_redirects=False)
-    assert r.status_code == 303, r.text[:300]
-    return {"llmlab_session": r.cookies["llmlab_session"]}
-
-
 def ft_form(lang="en", **overrides) -> list:
     v = {**FORM_DEFAULTS, "upload": None, "steps": 2, "lr": None, "batch": None, "accum": None, "max_len": 32,
          "rank": 8, "alpha": 16, "label": "", **overrides}
@@ -99,27 +93,8 @@ def ft_form(lang="en", **overrides) -> list:
 
 
 @pytest.fixture(scope="module")
-def lab(cache, serve_app, tmp_path_factory):
-    from apps.auth import Auth
-    from apps.auth.store import ClassStore
-    from apps.server import create_app
-
-    tmp = tmp_path_factory.mktemp("classroom")
-    env = {"LLMLAB_RUNS": tmp / "runs", "LLMLAB_ARENA_DB": tmp / "arena.db", "LLMLAB_PROGRESS_DB": tmp / "progress.db",
-           "LLMLAB_INDEXES": tmp / "indexes"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update({k: str(v) for k, v in env.items()})
-    store = ClassStore(tmp / "class.db")
-    info = store.create_class("Attack 101")
-    auth = Auth("classroom", store=store, secret=secrets.token_bytes(32))
-    base, _server = serve_app(create_app(cache, auth))
-    people = {"teacher": sign_in(base, info["code"], "teacher", info["teacher_password"]),
-              "ann": sign_in(base, info["code"], "Ann", "ann-password"),
-              "bob": sign_in(base, info["code"], "Bob", "bob-password")}
-    yield {"base": base, "info": info, "cookies": people, "tmp": tmp, "store": store}
-    for k, v in saved.items():
-        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-    Auth("personal").install()  # apps.security back to the single-user defaults for later modules
+def lab(classroom_lab):
+    return classroom_lab
 
 
 def as_(lab, who: str, session_hash: str | None = None) -> Raw:
@@ -155,7 +130,7 @@ def test_another_students_run_is_out_of_reach(lab):
     ann, bob, teacher = as_(lab, "ann"), as_(lab, "bob"), as_(lab, "teacher")
     ok, out = ann.call(ann.dep("ft-start"), ft_form(label="ann-secret"))
     assert ok, out
-    root = Path(os.environ["LLMLAB_RUNS"])
+    root = Path(lab["env"]["LLMLAB_RUNS"])
     [run_id] = [r["run_id"] for r in runs.list_runs(root) if r["label"] == "ann-secret"]
     assert run_id in json.dumps(out)  # her status line names it (the id itself stays in her gr.State)
     folder = root / run_id
@@ -233,13 +208,13 @@ def test_reusing_a_session_hash_gives_nothing(lab):
 
 
 def test_vote_files_and_the_pool_are_the_teachers(lab, tmp_path):
-    from apps.arena.store import VoteStore
+    from apps.arena.store import VoteStore, default_db_path
 
     bob, teacher = as_(lab, "bob"), as_(lab, "teacher")
     fake = tmp_path / "fake.jsonl"
     fake.write_text("".join(json.dumps({"model_a": "smollm2-135m-instruct", "model_b": "gemma-3-270m",
                                         "winner": "model_b", "llmlab": {"source": "human"}}) + "\n" for _ in range(20)))
-    store = VoteStore(os.environ["LLMLAB_ARENA_DB"])
+    store = VoteStore(default_db_path())  # the arena follows $LLMLAB_ARENA_DB at each use
     before = store.count()
     ok, out = bob.call(bob.dep("arena-io-import"), [bob.upload(fake), "en"])
     assert not ok and out == said("auth.teacher_only")

@@ -260,12 +260,13 @@ def test_class_settings_feed_the_security_policy(store, klass):
     try:
         auth.install()
         p = policy.current()
-        assert p.mode == "classroom" and p.restricted
+        assert p.mode == policy.mode_from_env()  # the mode is $LLMLAB_MODE's, for both layers
         assert "Qwen/Qwen3-0.6B" in p.model_allowlist and "http://10.0.0.5:8000/v1" in p.url_allowlist
         assert p.max_upload_bytes == 3 << 20
         assert owner.owner_of({"cookie": f"other=1; {tokens.COOKIE}={cookie}"}) == ann.id
-        assert owner.owner_of({"cookie": f"{tokens.COOKIE}=forged.value"}) == "nobody"
-        assert owner.owner_of({}) == "nobody"
+        # no valid cookie: "local", which only a personal-mode request can be (Gradio refuses the rest)
+        assert owner.owner_of({"cookie": f"{tokens.COOKIE}=forged.value"}) == "local"
     finally:
-        Auth("personal").install()
-    assert owner.owner_of({}) == "local" and policy.current().mode == policy.mode_from_env()
+        owner.use(None)
+        policy.use(None)
+    assert policy.current().model_allowlist == policy.from_env().model_allowlist
