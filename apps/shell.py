@@ -79,12 +79,15 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
 
         demo.load(detect, None, lang_radio, queue=False, api_visibility="private")
 
-        def signed_in(lang, request: gr.Request):
-            return ui.signed_in_line(ctx, request, lang)
+        def signed_in(new_lang, request: gr.Request):
+            return ui.signed_in_line(ctx, request, new_lang)
+
+        def signed_in_first(request: gr.Request):  # in the browser's language, as detect picks it
+            return ui.signed_in_line(ctx, request, detect(request))
 
         if not auth.personal:
-            demo.load(signed_in, lang, who, queue=False, api_visibility="private")
-            lang.change(signed_in, lang, who, queue=False, api_visibility="private")
+            demo.load(signed_in_first, None, who, queue=False, api_visibility="private")
+            lang_radio.change(signed_in, lang_radio, who, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
     ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo

@@ -90,7 +90,8 @@ def sign_in(base: str, code: str, name: str, password: str) -> dict:
 def classroom_lab(cache, serve_app, tmp_path_factory):
     """The whole lab in classroom mode, once per session, with its own runs, votes, progress and
     indexes: a class "Attack 101" whose teacher, Ann and Bob are signed in. Returns
-    {"base", "info" (join code, teacher password), "cookies": {who: cookie}, "tmp", "store"}.
+    {"base", "info" (join code, teacher password), "cookies": {who: cookie}, "tmp", "store", "env",
+    "sign_in": sign_in}.
     Tests that reset a password put the new cookie back into "cookies"."""
     import secrets
 
@@ -114,7 +115,7 @@ def classroom_lab(cache, serve_app, tmp_path_factory):
     people = {"teacher": sign_in(base, info["code"], "teacher", info["teacher_password"]),
               "ann": sign_in(base, info["code"], "Ann", "ann-password"),
               "bob": sign_in(base, info["code"], "Bob", "bob-password")}
-    yield {"base": base, "info": info, "cookies": people, "tmp": tmp, "store": store, "env": env}
+    yield {"base": base, "info": info, "cookies": people, "tmp": tmp, "store": store, "env": env, "sign_in": sign_in}
     from apps.security import owner, policy
 
     owner.use(None)  # apps.security back to its single-user, environment-only defaults

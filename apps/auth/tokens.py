@@ -61,7 +61,8 @@ def verify(cookie: str | None, secret: bytes, now: float | None = None) -> dict 
     body, mac = cookie.split(".")
     want = hmac.new(secret, body.encode(), hashlib.sha256).digest()
     try:
-        if not hmac.compare_digest(_unb64(mac), want):
+        # canonical base64 only: the last character's unused bits must not give a second valid cookie
+        if _b64(_unb64(mac)) != mac or not hmac.compare_digest(_unb64(mac), want):
             return None
         payload = json.loads(_unb64(body))
     except (ValueError, TypeError):

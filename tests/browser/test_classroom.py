@@ -1,6 +1,6 @@
-"""A classroom in three browsers: Ann and Bob sign in on the real page, the teacher too. Ann's name is
-the signed-in one (no name box), Bob cannot open the teacher's panel, the teacher sees the roster;
-signing out ends the session. Every request off this machine is blocked (no CDN)."""
+"""A classroom in three browsers: Cara and Dan join on the real sign-in page, the teacher signs in too.
+Cara's name is the signed-in one (no name box), Dan cannot open the teacher's panel, the teacher sees
+the roster; signing out ends the session. Every request off this machine is blocked (no CDN)."""
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -48,49 +48,49 @@ def test_two_students_and_a_teacher(browser, classroom_lab):
     base, code = classroom_lab["base"], classroom_lab["info"]["code"]
     contexts = [context_for(browser) for _ in range(3)]
     try:
-        ann_ctx, bob_ctx, teacher_ctx = contexts
+        cara_ctx, dan_ctx, teacher_ctx = contexts
         # a wrong password: the page says so, in English, and no cookie is set
-        page = ann_ctx.new_page()
+        page = teacher_ctx.new_page()
         page.goto(f"{base}/login")
         page.fill("#code", code)
-        page.fill("#name", "Ann")
-        page.fill("#password", "not-anns-password")
+        page.fill("#name", "teacher")
+        page.fill("#password", "a-students-guess")
         page.click("#login-submit")
         page.locator("#login-error").get_by_text("wrong").wait_for()
-        assert not [c for c in ann_ctx.cookies() if c["name"] == "llmlab_session"]
+        assert not [c for c in teacher_ctx.cookies() if c["name"] == "llmlab_session"]
         page.close()
 
-        ann = sign_in_page(ann_ctx, base, code, "Ann", "ann-password")
-        bob = sign_in_page(bob_ctx, base, code, "Bob", "bob-password")
+        cara = sign_in_page(cara_ctx, base, code, "Cara", "cara-password")
+        dan = sign_in_page(dan_ctx, base, code, "Dan", "dan-password")
         teacher = sign_in_page(teacher_ctx, base, code, "teacher", classroom_lab["info"]["teacher_password"])
-        assert "student" in ann.locator("#signed-in-as").inner_text()
+        assert "student" in cara.locator("#signed-in-as").inner_text()
         assert "teacher" in teacher.locator("#signed-in-as").inner_text()
-        cookie = next(c for c in ann_ctx.cookies() if c["name"] == "llmlab_session")
+        cookie = next(c for c in cara_ctx.cookies() if c["name"] == "llmlab_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
-        # the Roadmap knows Ann by her sign-in: no name box to type someone else's name into
-        ann.locator("#tab-course-button").click()
-        ann.locator("#course-progress").get_by_text("Ann: ").wait_for()
-        expect(ann.locator("#course-student")).to_have_count(0)
+        # the Roadmap knows Cara by her sign-in: no name box to type someone else's name into
+        cara.locator("#tab-course-button").click()
+        cara.locator("#course-progress").get_by_text("Cara: ").wait_for()
+        expect(cara.locator("#course-student")).to_have_count(0)
 
-        # Bob asks for the teacher's panel: refused, nothing shown
-        bob.locator("#tab-classroom-button").click()
-        bob.locator("#classroom-refresh").click()
-        bob.get_by_text("Only the teacher can do this.").first.wait_for()
-        assert "Ann" not in bob.locator("#classroom-roster-table").inner_text()
+        # Dan asks for the teacher's panel: refused, nothing shown
+        dan.locator("#tab-classroom-button").click()
+        dan.locator("#classroom-refresh").click()
+        dan.get_by_text("Only the teacher can do this.").first.wait_for()
+        assert "Cara" not in dan.locator("#classroom-roster-table").inner_text()
 
         # the teacher sees the class
         teacher.locator("#tab-classroom-button").click()
         teacher.locator("#classroom-refresh").click()
         table = teacher.locator("#classroom-roster-table")
-        table.get_by_text("Ann").first.wait_for()
-        assert "Bob" in table.inner_text()
+        table.get_by_text("Cara").first.wait_for()
+        assert "Dan" in table.inner_text()
 
         # signing out: back to the sign-in page, and the lab is closed again
-        bob.goto(f"{base}/logout")
-        bob.wait_for_url("**/login")
-        bob.goto(base)
-        bob.wait_for_url("**/login")
+        dan.goto(f"{base}/logout")
+        dan.wait_for_url("**/login")
+        dan.goto(base)
+        dan.wait_for_url("**/login")
         for ctx in contexts:
             assert not ctx.blocked, ctx.blocked[:3]
     finally:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import sign_in
 
 from apps.finetune import runs
 from apps.i18n import t
@@ -255,5 +254,5 @@ def test_teacher_panel_is_closed_to_students(lab):
     assert ok and "`" in out[0]
     assert as_(lab, "ann").http.get("/config").status_code == 401
     password = out[0].split("`")[1]
-    lab["cookies"]["ann"] = sign_in(lab["base"], lab["info"]["code"], "ann", password)
+    lab["cookies"]["ann"] = lab["sign_in"](lab["base"], lab["info"]["code"], "ann", password)
     assert as_(lab, "ann").http.get("/config").status_code == 200

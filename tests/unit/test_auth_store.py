@@ -43,7 +43,10 @@ def test_cookies_are_signed_and_expire(tmp_path):
     other = tokens.sign({"m": 8, "v": 0}, secret).split(".")[0]
     assert tokens.verify(f"{other}.{mac}", secret) is None        # payload swapped under the old MAC
     assert tokens.verify(cookie, b"another secret" * 3) is None    # another server's secret
-    assert tokens.verify(cookie[:-1] + ("A" if cookie[-1] != "A" else "B"), secret) is None
+    for i in (-1, -2, len(body) + 3, 2):  # any one character changed, in the MAC or the payload
+        for c in "AB":
+            if cookie[i] != c:
+                assert tokens.verify(cookie[:i % len(cookie)] + c + cookie[i % len(cookie) + 1:], secret) is None
     for junk in (None, "", "a.b.c", "x" * 5000, ".", "e30.", "!!.??"):
         assert tokens.verify(junk, secret) is None
     old = tokens.sign({"m": 7}, secret, max_age_s=10, now=1000.0)
