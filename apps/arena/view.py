@@ -233,7 +233,8 @@ def build(ctx: ui.ShellContext) -> dict:
 
     # ------------------------------------------------------------ handlers: evals
     @ui.friendly
-    def run_ppl(models, lang_data, lang, progress=gr.Progress()):
+    def run_ppl(models, lang_data, lang, progress=gr.Progress(), request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
         models = list(models or [])
         if not models:
             raise gr.Error(t("arena.ev_pick", lang))
@@ -250,7 +251,8 @@ def build(ctx: ui.ShellContext) -> dict:
                             api_visibility="private")
 
     @ui.friendly
-    def run_mc(models, lang_data, limit, lang, progress=gr.Progress()):
+    def run_mc(models, lang_data, limit, lang, progress=gr.Progress(), request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
         models = list(models or [])
         if not models:
             raise gr.Error(t("arena.ev_pick", lang))

@@ -11,6 +11,7 @@ spaces mode a visitor without OAuth or cookie gets a signed guest cookie.
 from __future__ import annotations
 
 import html
+import json
 from urllib.parse import parse_qs
 
 from fastapi import Request
@@ -108,6 +109,8 @@ class Gate:
         self.app, self.auth = app, auth
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/gradio_api/cancel"):
+            return await self._cancel(scope, receive, send)
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in ("/", ""):
             return await self.app(scope, receive, send)
         from starlette.requests import Request
@@ -134,3 +137,34 @@ class Gate:
             await send(message)
 
         return await self.app(scope, receive, send_with_cookie)
+
+    async def _cancel(self, scope, receive, send):
+        """Gradio's /cancel route asks nobody who is calling: only the user holding a session hash
+        may cancel that session's events (the body is read here, then handed on unchanged)."""
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_FORM_BYTES:
+                return await JSONResponse({"detail": "too large"}, status_code=413)(scope, receive, send)
+        try:
+            session_hash = json.loads(body or b"{}").get("session_hash")
+        except (ValueError, AttributeError):
+            session_hash = None
+        user = self.auth.user_of_request(Request(scope))
+        if user is None or (isinstance(session_hash, str) and not self.auth.bind(session_hash, user.id)):
+            return await JSONResponse({"detail": "Not authenticated"}, status_code=401)(scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)

@@ -201,6 +201,14 @@ def test_reusing_a_session_hash_gives_nothing(lab):
         assert not ok and out == "HTTP 401"
     r = thief.http.get("/gradio_api/queue/data", params={"session_hash": ann.session_hash})
     assert r.status_code == 401
+    r = thief.http.post("/gradio_api/cancel", json={"session_hash": ann.session_hash, "fn_index": save["id"],
+                                                    "event_id": "x"})
+    assert r.status_code == 401  # Gradio's own cancel route checks no one: the lab's gate does
+    assert Raw(lab["base"]).http.post("/gradio_api/cancel", json={"session_hash": "zz", "fn_index": 0,
+                                                                  "event_id": "x"}).status_code == 401
+    r = ann.http.post("/gradio_api/cancel", json={"session_hash": ann.session_hash, "fn_index": save["id"],
+                                                  "event_id": "x"})
+    assert r.status_code == 200  # her own session: passed on to Gradio unchanged
     # Ann's session is untouched: her key is still there
     ok, out = ann.call(save, ["", "openai", None, "en"])
     assert ok and "sk-ann" not in json.dumps(out) and "-key" in out[2]  # her key, shown by its last four
