@@ -127,7 +127,9 @@ def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) ->
                 lang = state[lang_state._id] if state is not None else DEFAULT_LANG
             except Exception:  # noqa: BLE001
                 pass
-            raise gr.Error(message(exc, lang)) from exc
+            text = exc.message(lang) if isinstance(exc, LabError) else \
+                t("security.handler_failed", lang, reason=f"{type(exc).__name__}: {exc}"[:300])
+            raise gr.Error(text) from exc
 
     demo.process_api = process_api
 
