@@ -116,8 +116,11 @@ def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) ->
 
     async def process_api(block_fn, inputs, state=None, request=None, *args, **kwargs):
         try:
-            first = request[0] if isinstance(request, list) and request else request
-            files.check_payload(inputs, owner.owner_of(_headers(first)), ledger)
+            requests = request if isinstance(request, list) and request else [request]
+            for j, req in enumerate(requests):  # a batch: inputs[i][j] is request j's value for input i
+                mine = inputs if len(requests) == 1 else [
+                    col[j] if isinstance(col, list) and len(col) == len(requests) else col for col in inputs]
+                files.check_payload(mine, owner.owner_of(_headers(req)), ledger)
             return await original(block_fn, inputs, state, request, *args, **kwargs)
         except (gr.Error, StopIteration, StopAsyncIteration):
             raise
