@@ -116,8 +116,11 @@ def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) ->
 
     async def process_api(block_fn, inputs, state=None, request=None, *args, **kwargs):
         try:
-            first = request[0] if isinstance(request, list) and request else request
-            files.check_payload(inputs, owner.owner_of(_headers(first)), ledger)
+            requests = request if isinstance(request, list) and request else [request]
+            for j, req in enumerate(requests):  # a batch: inputs[i][j] is request j's value for input i
+                mine = inputs if len(requests) == 1 else [
+                    col[j] if isinstance(col, list) and len(col) == len(requests) else col for col in inputs]
+                files.check_payload(mine, owner.owner_of(_headers(req)), ledger)
             return await original(block_fn, inputs, state, request, *args, **kwargs)
         except (gr.Error, StopIteration, StopAsyncIteration):
             raise
@@ -127,7 +130,9 @@ def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) ->
                 lang = state[lang_state._id] if state is not None else DEFAULT_LANG
             except Exception:  # noqa: BLE001
                 pass
-            raise gr.Error(message(exc, lang)) from exc
+            text = exc.message(lang) if isinstance(exc, LabError) else \
+                t("security.handler_failed", lang, reason=f"{type(exc).__name__}: {exc}"[:300])
+            raise gr.Error(text) from exc
 
     demo.process_api = process_api
 

@@ -5,6 +5,10 @@ STRINGS = {
         "拒绝读取文件“{name}”：只能使用你在本页面上传的文件或实验室自带的示例。",
         "Refused the file '{name}': only files you uploaded on this page, or the lab's own samples, can be used.",
     ),
+    "security.handler_failed": (
+        "操作没有完成：{reason}。请检查输入后重试；其他功能不受影响。",
+        "This did not work: {reason}. Check the input and try again; the rest of the lab is unaffected.",
+    ),
     "security.key_required": (
         "此实验室设置了 API 密钥：请在 Authorization: Bearer 中提供密钥，或先打开 /?key=密钥 登录页面。",
         "This lab is protected by an API key: send it as 'Authorization: Bearer <key>', or open /?key=<key> once in the browser.",

@@ -12,6 +12,11 @@ from openai import OpenAI
 CHAT = {"model": "smollm2-135m-instruct", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2}
 
 
+def local_port(response: httpx.Response) -> int:
+    """The client-side port of the connection a response came on: equal ports = one kept-alive connection."""
+    return response.extensions["network_stream"].get_extra_info("socket").getsockname()[1]
+
+
 def _error(response: httpx.Response) -> dict:
     assert response.headers["content-type"].startswith("application/json"), response.text[:200]
     return response.json()["error"]
@@ -35,7 +40,8 @@ def test_malformed_bodies_are_openai_errors_on_one_connection(lab_api, body, why
     with httpx.Client(base_url=lab_api.base_url, timeout=30) as http:
         bad = http.post("/chat/completions", content=body, headers={"content-type": "application/json"})
         assert bad.status_code == 400 and why in _error(bad)["message"]
-        assert http.get("/models").status_code == 200  # the connection is still usable
+        after = http.get("/models")
+        assert after.status_code == 200 and local_port(after) == local_port(bad)  # same connection, still usable
 
 
 def test_bodies_above_the_limit_get_413(lab_api, monkeypatch):
@@ -90,7 +96,19 @@ def test_an_exception_in_any_route_is_json_and_the_server_keeps_serving(serve_ap
         r = http.get("/boom")
         assert r.status_code == 500 and "RuntimeError" in _error(r)["message"]
         assert _error(r)["type"] == "server_error" and "handler bug" not in r.text
-        assert http.get("/ok").json() == {"ok": True}
+        after = http.get("/ok")
+        assert after.json() == {"ok": True} and local_port(after) == local_port(r)
+
+
+def test_gradio_routes_never_answer_plain_text(live_url):
+    """Gradio's own routes fail too (an unknown fn_index is a KeyError inside Gradio): JSON, and the
+    connection survives."""
+    with httpx.Client(base_url=live_url, timeout=30) as http:
+        for body in (b'{"data": [1], "fn_index": 99999, "session_hash": "x"}', b"[" * 100_000 + b"]" * 100_000):
+            r = http.post("/gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
+            assert r.status_code >= 400 and r.headers["content-type"].startswith("application/json"), r.text[:200]
+            after = http.get("/gradio_api/info")
+            assert after.status_code == 200 and local_port(after) == local_port(r)
 
 
 def test_loopback_provider_free_in_personal_mode_refused_in_classroom(lab_api, monkeypatch):

@@ -229,3 +229,17 @@ def test_typed_hub_id_and_folder_refused_in_classroom_mode(lab, cache, monkeypat
         msg, _ = call(lab, index, ["Hello", None, typed, "", 8, 0.0, 0, "en"])
         assert msg["success"] is False and "cannot be loaded in classroom/Spaces mode" in error_of(msg), msg
     assert cache.loaded() == before  # refused before any load or download
+
+
+def test_a_crashing_handler_answers_with_a_clear_message(lab):
+    """Hostile inputs of the wrong shape make handlers (or Gradio's preprocessing) raise; the
+    caller gets a readable message, never Gradio's bare 'Error', and the lab keeps serving."""
+    cfg = config(lab)
+    prefixes = (t("security.handler_failed", "en", reason="").split(":")[0],
+                t("security.handler_failed", "zh", reason="").split("：")[0])
+    for name in ("add_user", "on_token"):
+        index = fn_index(cfg, name)
+        msg, _ = call(lab, index, [{"bogus": 1}] * len(cfg["dependencies"][index]["inputs"]))
+        assert msg["success"] is False and error_of(msg).startswith(prefixes), msg
+        assert "Traceback" not in error_of(msg)
+    assert lab.get("/gradio_api/info").status_code == 200

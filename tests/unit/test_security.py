@@ -136,3 +136,21 @@ def test_budget_is_checked_before_loading(tmp_path):
     with pytest.raises(LabError) as err:
         ModelCache(budget_bytes=1 << 30).get(str(folder))
     assert err.value.key == "models.too_big" and err.value.params["need_mb"] == 40_000_000_000 >> 20
+
+
+def test_poisoned_arena_contestant_never_receives_the_key(classroom):
+    """A pool entry pointing the battle (and the student's key) at a chosen URL is refused before
+    any connection is made."""
+    from apps.arena.contestants import parse
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        sock.setblocking(False)
+        for url in (f"http://127.0.0.1:{sock.getsockname()[1]}/v1", "http://attacker.example/v1"):
+            contestant = parse(f"api:openai/gpt-4o-mini@{url}")
+            with pytest.raises(LabError) as err:
+                next(contestant.stream("hi", api_key="sk-student-secret"))
+            assert err.value.key in ("security.url_private", "security.url_not_listed")
+        with pytest.raises(BlockingIOError):
+            sock.accept()
