@@ -250,15 +250,16 @@ def build(ctx: ui.ShellContext) -> dict:
     build_inputs = [c["rag.source"], c["rag.demo_lang"], c["rag.files"], c["rag.chunk_size"], c["rag.overlap"],
                     c["rag.strategy"], c["rag.index_type"], c["rag.embedder"], ctx.lang]
     c["rag.build"].click(on_build, build_inputs, [state, c["rag.status"], c["rag.map"]],
-                         concurrency_id="rag-cpu", concurrency_limit=1)
+                         concurrency_id="rag-cpu", concurrency_limit=1, api_name="build_index")
     outputs = [c["rag.hits"], c["rag.prompt"], c["rag.answer"], c["rag.latency"], c["rag.map"]]
     search_inputs = [state, c["rag.question"], c["rag.mode"], c["rag.k"], c["rag.rerank"], c["rag.model"]]
     ask_inputs = [*search_inputs, c["rag.max_tokens"], c["rag.provider"], c["rag.api_key"], ctx.lang]
-    c["rag.ask"].click(on_ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.ask"].click(on_ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1, api_name="ask")
     c["rag.question"].submit(on_ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1)
-    c["rag.search_only"].click(on_search, [*search_inputs, ctx.lang], outputs)
+    c["rag.search_only"].click(on_search, [*search_inputs, ctx.lang], outputs, api_name="search_only")
     c["rag.eval_run"].click(on_eval, [state, c["rag.k"], c["rag.rerank"], ctx.lang], c["rag.eval_result"],
-                            concurrency_id="rag-cpu", concurrency_limit=1)
+                            concurrency_id="rag-cpu", concurrency_limit=1,
+                            api_name="run_eval")
     ctx.on_lang(lambda lang: [gr.update(choices=source_choices(lang)), gr.update(choices=demo_lang_choices(lang)),
                               gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
                 [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])

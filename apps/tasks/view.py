@@ -214,10 +214,11 @@ def build(ctx: ui.ShellContext) -> dict:
                             template, fmt, lang, progress)
 
     c["tasks.sum_run"].click(sum_run, [*provider, s_sample, s_upload, s_lang, s_length, s_limit, s_template, fmt,
-                                             ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private")
+                                             ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private",
+                             api_name="run_summaries")
     c["tasks.cls_run"].click(cls_run, [*provider, k_sample, k_upload, k_labels, k_method, k_shots, k_limit, k_lang,
                                             k_template, fmt, ctx.lang], [k_md, k_plot, k_table, k_file],
-                             api_visibility="private")
+                             api_visibility="private", api_name="run_classify")
     # The key status depends on this session's keys: a hidden mirror of the language re-renders it
     # from the State whenever the shell switches language.
     lang_mirror = gr.Textbox(L, visible=False)
