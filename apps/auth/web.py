@@ -131,8 +131,11 @@ class Gate:
 
         async def send_with_cookie(message):
             if message["type"] == "http.response.start":
-                flags = "; Secure" if scope.get("scheme") == "https" else ""
-                value = f"{tokens.COOKIE}={cookie}; Path=/; Max-Age={tokens.MAX_AGE_S}; HttpOnly; SameSite=Lax{flags}"
+                # a Space is shown in an iframe on huggingface.co: a cross-site cookie needs SameSite=None
+                # (and so Secure); over plain http (a local test) Lax is the only kind a browser keeps
+                https = scope.get("scheme") == "https" or dict(scope["headers"]).get(b"x-forwarded-proto") == b"https"
+                flags = "SameSite=None; Secure" if https else "SameSite=Lax"
+                value = f"{tokens.COOKIE}={cookie}; Path=/; Max-Age={tokens.MAX_AGE_S}; HttpOnly; {flags}"
                 message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", value.encode())]}
             await send(message)
 
