@@ -8,6 +8,7 @@ import os
 import stat
 
 import pytest
+from fastapi import FastAPI, Request
 
 from apps.auth import Auth, LOCAL, User, may_access, tokens
 from apps.auth.quotas import Quotas, RateLimiter
@@ -273,3 +274,26 @@ def test_class_settings_feed_the_security_policy(store, klass):
         owner.use(None)
         policy.use(None)
     assert policy.current().model_allowlist == policy.from_env().model_allowlist
+
+
+def test_spaces_visitors_get_a_signed_guest_id_not_a_session_hash():
+    from starlette.testclient import TestClient
+
+    from apps.auth import web
+
+    auth = Auth("spaces", secret=b"s" * 32)
+    app = FastAPI()
+    web.mount(app, auth)
+
+    @app.get("/")
+    def who(request: Request):
+        return {"user": auth.user_of_request(request).id}
+
+    first, second = TestClient(app), TestClient(app)
+    a = first.get("/")
+    assert a.json()["user"].startswith("g-") and "HttpOnly" in a.headers["set-cookie"]
+    assert first.get("/").json() == a.json()  # the browser keeps its id
+    assert second.get("/").json() != a.json()  # another browser is someone else
+    https = TestClient(app, base_url="https://space.hf.space").get("/")
+    assert "SameSite=None; Secure" in https.headers["set-cookie"]  # usable inside the huggingface.co iframe
+    assert TestClient(app).get("/login", follow_redirects=False).status_code == 303  # no sign-in page on a Space
