@@ -26,6 +26,7 @@ COMMANDS: list[str] = [
     "apps.serving.cli",
     "apps.arena.cli",
     "apps.course.cli",
+    "apps.auth.cli",
 ]
 
 
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the web UI (and the API routes) on HOST:PORT")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     serve.add_argument("--port", type=int, default=7860, help="port to listen on")
+    serve.add_argument("--mode", choices=("personal", "classroom", "spaces"),
+                       help="who is who (default: $LLMLAB_MODE, else personal; see `llmlab class`)")
     serve.set_defaults(func=_serve)
     for module_path in COMMANDS:
         importlib.import_module(module_path).register(sub)
@@ -44,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve(args) -> int:
     from apps.server import serve
 
+    if args.mode:
+        os.environ["LLMLAB_MODE"] = args.mode
     print(f"LLM 0→1 Lab on http://{args.host}:{args.port}", flush=True)
     serve(args.host, args.port)
     return 0

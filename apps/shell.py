@@ -12,6 +12,7 @@ import gradio as gr
 from apps import ui
 from apps.i18n import DEFAULT_LANG, lang_from_accept, t
 from apps.models import default_cache
+from apps.security.files import UploadLedger
 
 TABS: list[tuple[str, str]] = [
     ("course", "apps.course.view"),
@@ -21,6 +22,7 @@ TABS: list[tuple[str, str]] = [
     ("tasks", "apps.tasks.view"),
     ("finetune", "apps.finetune.view"),
     ("arena", "apps.arena.view"),
+    ("classroom", "apps.auth.view"),
 ]
 
 LANG_CHOICES = [("中文", "zh"), ("English", "en")]
@@ -33,14 +35,20 @@ CSS = """
 """
 
 
-def build_demo(cache=None) -> gr.Blocks:
+def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.Blocks:
+    """`ledger`: where the server's upload route records who uploaded what (apps.security); the
+    demo's handlers accept only files found there or shipped samples. `auth`: apps.auth.Auth."""
+    from apps.auth import Auth
+
     cache = cache or default_cache()
+    auth = auth or Auth("personal")
     with gr.Blocks(title=f"{t('app.title', 'zh')} · {t('app.title', 'en')}") as demo:
         lang = gr.State(DEFAULT_LANG)
-        ctx = ui.ShellContext(lang=lang, cache=cache)
+        ctx = ui.ShellContext(lang=lang, cache=cache, auth=auth)
         components: dict[str, gr.components.Component] = {}
         with gr.Row():
             components["shell.header"] = gr.Markdown(t("shell.header", DEFAULT_LANG))
+            who = gr.Markdown("", elem_id="signed-in-as", visible=not auth.personal)
             lang_radio = gr.Radio(LANG_CHOICES, value=DEFAULT_LANG, label=t("app.language", DEFAULT_LANG),
                                   elem_id="lang-switch", scale=0, min_width=220)
         with gr.Tabs():
@@ -70,14 +78,30 @@ def build_demo(cache=None) -> gr.Blocks:
             return lang_from_accept(header)
 
         demo.load(detect, None, lang_radio, queue=False, api_visibility="private")
+
+        def signed_in(new_lang, request: gr.Request):
+            return ui.signed_in_line(ctx, request, new_lang)
+
+        def signed_in_first(request: gr.Request):  # in the browser's language, as detect picks it
+            return ui.signed_in_line(ctx, request, detect(request))
+
+        if not auth.personal:
+            demo.load(signed_in_first, None, who, queue=False, api_visibility="private")
+            lang_radio.change(signed_in, lang_radio, who, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=4)
     # Generating handlers only wait on the batching engine (ui.GENERATE lets 64 wait at once): give
     # them threads enough for a class, beyond anyio's default of 40.
     demo.max_threads = 128
+    ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo
 
 
-def mount_ui(app, cache=None):
-    """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable)."""
-    return gr.mount_gradio_app(app, build_demo(cache), path="/", css=CSS, theme=gr.themes.Soft(),
-                               footer_links=["api"])
+def mount_ui(app, cache=None, ledger: UploadLedger | None = None, auth=None):
+    """Serve the Blocks app at / of a FastAPI app (whose other routes stay reachable). Outside
+    personal mode Gradio asks `auth.identify` about every page and API request: no user, no answer."""
+    from apps.auth import Auth
+
+    auth = auth or Auth("personal")
+    extra = {} if auth.personal else {"auth_dependency": auth.identify}
+    return gr.mount_gradio_app(app, build_demo(cache, ledger, auth), path="/", css=CSS, theme=gr.themes.Soft(),
+                               footer_links=["api"], **extra)

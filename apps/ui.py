@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from dataclasses import dataclass, field
 
 import gradio as gr
 
 from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t, table
+from apps.security import files, owner, policy
 
 _TEXT_VALUED = (gr.Button, gr.Markdown, gr.DownloadButton, gr.UploadButton)
 
@@ -101,13 +103,97 @@ def who(request: gr.Request | None) -> str:
 GENERATE = {"concurrency_id": "generate", "concurrency_limit": 64}
 
 
+def throttle(chunks, every: float = 0.1):
+    """Stream chunks to the browser at most every `every` seconds (each chunk's text is the whole
+    reply so far, so skipped ones lose nothing); the first, queue notices and the last always go.
+    Thirty students' token streams otherwise cost the server more in Gradio updates than in decoding."""
+    last = 0.0
+    for chunk in chunks:
+        now = time.monotonic()
+        if getattr(chunk, "done", True) or now - last >= every:
+            last = now
+            yield chunk
+
+
+def _headers(request) -> dict:
+    try:
+        return {k.lower(): v for k, v in dict(request.headers).items()} if request is not None else {}
+    except Exception:  # noqa: BLE001 - no readable headers: the single-user default applies
+        return {}
+
+
+def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) -> None:
+    """Guard every event of `demo` in one place, before Gradio preprocesses anything:
+
+    - files: every FileData a request names must be one of the caller's own uploads (recorded by the
+      server's upload route, apps.security.middleware) or a shipped sample. Gradio's own check of
+      this is skipped for an app mounted with `mount_gradio_app` and never launched, which is how
+      the lab is served; this reproduces it per caller, for every handler at once.
+    - errors: any exception a handler raises reaches the browser as a gr.Error in the user's
+      language (LabError text, or "failed: <kind>: <reason>"), never as Gradio's bare "Error".
+    - uploads: Gradio's upload route refuses files above the policy's upload limit.
+    """
+    original = demo.process_api
+    # Gradio's upload route reads blocks.max_file_size on every upload: make it the live policy value
+    # (a changed class setting applies at once); Gradio's own assignments to it are ignored.
+    demo.__class__ = type("HardenedBlocks", (type(demo),), {"max_file_size": property(
+        lambda self: policy.current().max_upload_bytes, lambda self, value: None)})
+
+    async def process_api(block_fn, inputs, state=None, request=None, *args, **kwargs):
+        try:
+            requests = request if isinstance(request, list) and request else [request]
+            for j, req in enumerate(requests):  # a batch: inputs[i][j] is request j's value for input i
+                mine = inputs if len(requests) == 1 else [
+                    col[j] if isinstance(col, list) and len(col) == len(requests) else col for col in inputs]
+                files.check_payload(mine, owner.owner_of(_headers(req)), ledger)
+            return await original(block_fn, inputs, state, request, *args, **kwargs)
+        except (gr.Error, StopIteration, StopAsyncIteration):
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+            lang = DEFAULT_LANG
+            try:
+                lang = state[lang_state._id] if state is not None else DEFAULT_LANG
+            except Exception:  # noqa: BLE001
+                pass
+            text = exc.message(lang) if isinstance(exc, LabError) else \
+                t("security.handler_failed", lang, reason=f"{type(exc).__name__}: {exc}"[:300])
+            raise gr.Error(text) from exc
+
+    demo.process_api = process_api
+
+
+def signed_in_line(ctx, request, lang: str) -> str:
+    """'Signed in as Li Lei (student) · Sign out' for the header."""
+    try:
+        user = ctx.user(request)
+    except LabError:
+        return ""
+    role = t(f"auth.role.{user.role}", lang)
+    return t("auth.signed_in_as", lang, name=user.name or user.id, role=role)
+
+
 @dataclass
 class ShellContext:
     """What the shell hands each tab's build(): the language state and shared objects."""
 
     lang: gr.State
     cache: object  # apps.models.ModelCache
+    auth: object = None  # apps.auth.Auth: the mode, the class database, quotas
     lang_listeners: list = field(default_factory=list)  # (fn(lang) -> updates, outputs) pairs
+
+    def user(self, request: gr.Request | None):
+        """The signed-in apps.auth.User of this event (LOCAL in personal mode). Never a typed name
+        or a session hash: Gradio fills request.username from auth.identify, per request."""
+        from apps.auth import Auth
+
+        auth = self.auth or Auth("personal")
+        return auth.user(getattr(request, "username", None))
+
+    @property
+    def quotas(self):
+        from apps.auth import Auth
+
+        return (self.auth or Auth("personal")).quotas
 
     def on_lang(self, fn, outputs) -> None:
         """Extra work when the language changes (e.g. re-render a plot's captions)."""

@@ -106,10 +106,19 @@ class ProgressStore(SqliteStore):
                         attempt.row())
         return attempt
 
-    def attempts(self, student: str | None = None, session: str | None = None) -> list[dict]:
-        """Attempts oldest first; with a student (or, for '', an anonymous session) only theirs."""
+    def attempts(self, student: str | None = None, session: str | None = None, by_session: bool = False,
+                 session_prefix: str | None = None) -> list[dict]:
+        """Attempts oldest first; with a student (or, for '', an anonymous session) only theirs.
+        by_session: only `session`'s (a signed-in user's id: the name is just how they are shown);
+        session_prefix: only sessions starting so (a class's user ids, "c3-")."""
         sql, args = f"SELECT {', '.join(COLUMNS)} FROM attempts", []
-        if student is not None:
+        if by_session:
+            sql += " WHERE session = ?"
+            args.append(session or "")
+        elif session_prefix is not None:
+            sql += " WHERE substr(session, 1, ?) = ?"
+            args += [len(session_prefix), session_prefix]
+        elif student is not None:
             sql += " WHERE student = ?"
             args.append(clean_name(student))
             if not args[0]:
@@ -123,9 +132,10 @@ class ProgressStore(SqliteStore):
         with closing(self._connect()) as con:
             return int(con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
 
-    def student_progress(self, student: str, session: str, exercise_ids: list[str]) -> dict:
-        """{"student", "solved": [ids in exercise order], "attempts": {id: n}, "n_solved", "n_total"}."""
-        mine = self.attempts(student, session)
+    def student_progress(self, student: str, session: str, exercise_ids: list[str], by_session: bool = False) -> dict:
+        """{"student", "solved": [ids in exercise order], "attempts": {id: n}, "n_solved", "n_total"}.
+        by_session: `session` is a signed-in user's id, which alone says whose attempts they are."""
+        mine = self.attempts(student, session, by_session=by_session)
         solved = {a["exercise"] for a in mine if a["correct"]}
         tries: dict[str, int] = {}
         for a in mine:
@@ -133,10 +143,11 @@ class ProgressStore(SqliteStore):
         return {"student": who(clean_name(student), session), "solved": [i for i in exercise_ids if i in solved],
                 "attempts": tries, "n_solved": len(solved & set(exercise_ids)), "n_total": len(exercise_ids)}
 
-    def class_summary(self, exercise_ids: list[str]) -> dict:
+    def class_summary(self, exercise_ids: list[str], session_prefix: str | None = None) -> dict:
         """exercises: [{exercise, students (who tried), solved (students), solve_rate, attempts}] in the
-        given order (others after); students: [{student, attempts, solved, last}] most solved first."""
-        rows = self.attempts()
+        given order (others after); students: [{student, attempts, solved, last}] most solved first.
+        session_prefix: one class only (its user ids start so, e.g. "c3-")."""
+        rows = self.attempts(session_prefix=session_prefix)
         per_ex: dict[str, dict] = {i: {"tried": set(), "solved": set(), "attempts": 0} for i in exercise_ids}
         per_student: dict[str, dict] = {}
         for a in rows:
@@ -157,13 +168,14 @@ class ProgressStore(SqliteStore):
                           key=lambda s: (-s["solved"], s["student"]))
         return {"n_students": len(per_student), "n_attempts": len(rows), "exercises": exercises, "students": students}
 
-    def export(self, path: str | Path, fmt: str | None = None) -> Path:
-        """Every attempt to CSV or JSONL (by suffix unless fmt), atomically: temp file + rename."""
+    def export(self, path: str | Path, fmt: str | None = None, session_prefix: str | None = None) -> Path:
+        """Every attempt (of one class with session_prefix) to CSV or JSONL (by suffix unless fmt),
+        atomically: temp file + rename."""
         path = Path(path).expanduser()
         fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
         if fmt not in ("csv", "jsonl"):
             raise LabError("course.bad_export", name=str(path))
-        rows = self.attempts()
+        rows = self.attempts(session_prefix=session_prefix)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
         try:

@@ -77,6 +77,51 @@ def live_url(cache, serve_app):
     return url
 
 
+def sign_in(base: str, code: str, name: str, password: str) -> dict:
+    """POST the lab's sign-in form; the session cookie it sets."""
+    import httpx
+
+    r = httpx.post(f"{base}/login", data={"code": code, "name": name, "password": password}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    return {"llmlab_session": r.cookies["llmlab_session"]}
+
+
+@pytest.fixture(scope="session")
+def classroom_lab(cache, serve_app, tmp_path_factory):
+    """The whole lab in classroom mode, once per session, with its own runs, votes, progress and
+    indexes: a class "Attack 101" whose teacher, Ann and Bob are signed in. Returns
+    {"base", "info" (join code, teacher password), "cookies": {who: cookie}, "tmp", "store", "env",
+    "sign_in": sign_in}.
+    Tests that reset a password put the new cookie back into "cookies"."""
+    import secrets
+
+    from apps.auth import Auth
+    from apps.auth.store import ClassStore
+    from apps.server import create_app
+
+    tmp = tmp_path_factory.mktemp("classroom")
+    env = {"LLMLAB_RUNS": tmp / "runs", "LLMLAB_ARENA_DB": tmp / "arena.db", "LLMLAB_PROGRESS_DB": tmp / "progress.db",
+           "LLMLAB_INDEXES": tmp / "indexes"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: str(v) for k, v in env.items()})
+    try:
+        store = ClassStore(tmp / "class.db")
+        info = store.create_class("Attack 101")
+        auth = Auth("classroom", store=store, secret=secrets.token_bytes(32))
+        base, _server = serve_app(create_app(cache, auth))
+    finally:  # the app has read its paths: other tests keep theirs
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    people = {"teacher": sign_in(base, info["code"], "teacher", info["teacher_password"]),
+              "ann": sign_in(base, info["code"], "Ann", "ann-password"),
+              "bob": sign_in(base, info["code"], "Bob", "bob-password")}
+    yield {"base": base, "info": info, "cookies": people, "tmp": tmp, "store": store, "env": env, "sign_in": sign_in}
+    from apps.security import owner, policy
+
+    owner.use(None)  # apps.security back to its single-user, environment-only defaults
+    policy.use(None)
+
+
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():
         return

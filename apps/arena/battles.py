@@ -58,6 +58,14 @@ class Arena:
         self.cache = cache
         self._lock = threading.Lock()
         self.pool: list[C.Contestant] = [C.parse(s) for s in (pool if pool is not None else C.default_pool())]
+        self._class_pools: dict[int, list[C.Contestant]] = {}  # class id → the pool its teacher set
+
+    def pool_for(self, user=None) -> list[C.Contestant]:
+        """The contestants `user` battles: their class's pool (set by the teacher), else the default."""
+        with self._lock:
+            if user is not None and user.class_id is not None and user.class_id in self._class_pools:
+                return list(self._class_pools[user.class_id])
+            return list(self.pool)
 
     @property
     def store(self) -> VoteStore:
@@ -71,16 +79,25 @@ class Arena:
                 self._stores[path] = VoteStore(path)
             return self._stores[path]
 
-    def set_pool(self, specs: list) -> list[C.Contestant]:
+    def set_pool(self, specs: list, user=None) -> list[C.Contestant]:
+        """Replace the pool: a teacher's edit sets their class's pool (personal mode: the one pool).
+        A student may not edit it: a poisoned pool (an API model at the student's URL) would send
+        the next voter's key there. `user=None`: the trusted local caller."""
+        if user is not None:
+            from apps.auth.users import require_teacher
+
+            require_teacher(user)
         parsed = [C.parse(s) for s in specs]
         with self._lock:
-            self.pool = parsed
+            if user is not None and user.class_id is not None:
+                self._class_pools[user.class_id] = parsed
+            else:
+                self.pool = parsed
         return parsed
 
-    def pick_pair(self, rng: random.Random | None = None) -> tuple[C.Contestant, C.Contestant]:
+    def pick_pair(self, rng: random.Random | None = None, user=None) -> tuple[C.Contestant, C.Contestant]:
         """Two different contestants, uniformly over pairs, sides shuffled."""
-        with self._lock:
-            pool = list(self.pool)
+        pool = self.pool_for(user)
         if len({c.name for c in pool}) < 2:
             raise LabError("arena.need_two", n=len(pool))
         rng = rng or random.Random()
@@ -89,13 +106,23 @@ class Arena:
             if a.name != b.name:
                 return a, b
 
-    def new_battle(self, prompt: str, a=None, b=None, session: str = "", rng: random.Random | None = None) -> Battle:
-        """Anonymous when a and b are None (a random pair), named when both are given."""
+    def new_battle(self, prompt: str, a=None, b=None, session: str = "", rng: random.Random | None = None,
+                   user=None) -> Battle:
+        """Anonymous when a and b are None (a random pair), named when both are given. With a
+        `user` (a web request) the vote is recorded under user.id and a student's named battle may
+        only use contestants of their pool, by name."""
         if not (prompt or "").strip():
             raise LabError("gen.empty_prompt")
+        if user is not None:
+            session = user.id
         if a is None or b is None:
-            a, b = self.pick_pair(rng)
+            a, b = self.pick_pair(rng, user)
             mode = ANONY
+        elif user is not None and not user.is_teacher:
+            by_name = {c.name: c for c in self.pool_for(user)}
+            if a not in by_name or b not in by_name:
+                raise LabError("arena.not_in_pool", names=", ".join(by_name))
+            a, b, mode = by_name[a], by_name[b], NAMED
         else:
             a, b, mode = C.parse(a), C.parse(b), NAMED
             if a.name == b.name:

@@ -13,6 +13,7 @@ threads and processes can write at the same time; WAL lets readers go on while o
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -93,6 +94,20 @@ class Vote:
         }
 
 
+def public_record(rec: dict) -> dict:
+    """The record as it may leave the lab: the voter's session/user id removed, and the judge field
+    "arena_user_<id>" replaced by a one-way pseudonym (votes of one voter still group together)."""
+    own = rec.get("llmlab")
+    if not isinstance(own, dict) or "session" not in own:
+        return rec
+    own = {k: v for k, v in own.items() if k != "session"}
+    out = {**rec, "llmlab": own}
+    session = str(rec["llmlab"]["session"])
+    if session and rec.get("judge") == f"arena_user_{session}":
+        out["judge"] = "arena_user_" + hashlib.sha256(session.encode()).hexdigest()[:12]
+    return out
+
+
 class VoteStore(SqliteStore):
     """Votes in one SQLite file. Safe to share between threads and processes."""
 
@@ -169,7 +184,8 @@ class VoteStore(SqliteStore):
             return [json.loads(r[0]) for r in con.execute(query + " ORDER BY id", args)]
 
     def export_file(self, path, source: str | None = None) -> int:
-        return votefile.write(path, self.records(source))
+        """Write the votes as Arena records without the voter's id (see `public_record`)."""
+        return votefile.write(path, [public_record(r) for r in self.records(source)])
 
     def rows(self, limit: int = 50) -> list[dict]:
         """The latest votes as plain dicts (newest first), for a table on screen."""

@@ -2,7 +2,8 @@
 
 Only widgets live here: battles, ratings, evals and storage are the plain modules next to it. One
 `Arena` per app is shared by every browser (a classroom votes into one SQLite file); each browser
-keeps its own battle in a gr.State, and its anonymous session id is Gradio's session hash.
+keeps its own battle in a gr.State, and a vote is recorded under the signed-in user's id. The pool,
+vote import/export and the judge are the teacher's (the logic refuses a student).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from apps import ui
 from apps.arena import contestants as C
 from apps.arena import evals, judge, plots, ratings
 from apps.arena.battles import Arena
+from apps.auth.users import require_teacher
 from apps.i18n import DEFAULT_LANG as L
 from apps.i18n import t
 from apps.models import registry
@@ -34,9 +36,10 @@ def source_choices(lang):
     return [(t(f"arena.source.{s}", lang), s) for s in ("all", "human", "judge", "import")]
 
 
-def local_models() -> list[str]:
+def local_models(with_adapters: bool = True) -> list[str]:
+    """Registry models, plus finished adapters (personal mode only: in a class they are their owners')."""
     return [n for n in registry.names() if n not in registry.names("embedding")] + \
-        [f"{b}+{p}" for b, p in C.finished_adapters()]
+        ([f"{b}+{p}" for b, p in C.finished_adapters()] if with_adapters else [])
 
 
 def _vote_buttons(active: bool):
@@ -104,7 +107,7 @@ def build(ctx: ui.ShellContext) -> dict:
         c["arena.ev_tab"] = tab
         c["arena.ev_intro"] = gr.Markdown(t("arena.ev_intro", L))
         with gr.Row():
-            c["arena.ev_models"] = gr.Dropdown(local_models(), value=["smollm2-135m-instruct"], multiselect=True,
+            c["arena.ev_models"] = gr.Dropdown(local_models(ctx.auth is None or ctx.auth.personal), value=["smollm2-135m-instruct"], multiselect=True,
                                                allow_custom_value=True, elem_id="arena-ev-models",
                                                **ui.texts("arena.ev_models", L))
             c["arena.ev_lang"] = gr.Radio([("English", "en"), ("中文", "zh")], value="en", elem_id="arena-ev-lang",
@@ -151,9 +154,10 @@ def build(ctx: ui.ShellContext) -> dict:
 
     @ui.friendly
     def start(mode, model_a, model_b, prompt, max_new, api_key, lang, request: gr.Request = None):
-        session = getattr(request, "session_hash", "") or ""
+        user = ctx.user(request)
         named = mode == "named"
-        battle = arena.new_battle(prompt, model_a if named else None, model_b if named else None, session=session)
+        ctx.quotas.generation(user, int(max_new))
+        battle = arena.new_battle(prompt, model_a if named else None, model_b if named else None, user=user)
         cancel = threading.Event()
         header = t("arena.battle_named", lang, a=battle.a.name, b=battle.b.name) if named else t("arena.battle_blind", lang)
         yield "", "", header, None, cancel, *_vote_buttons(False)
@@ -193,9 +197,9 @@ def build(ctx: ui.ShellContext) -> dict:
                                 api_visibility="private")
 
     @ui.friendly
-    def apply_pool(text, lang):
+    def apply_pool(text, lang, request: gr.Request = None):
         specs = [line.strip() for line in (text or "").splitlines() if line.strip()]
-        parsed = arena.set_pool(specs)
+        parsed = arena.set_pool(specs, user=ctx.user(request))
         names = [p.name for p in parsed]
         return (t("arena.pool_set", lang, n=len(names)), gr.update(choices=names, value=names[0] if names else None),
                 gr.update(choices=names, value=names[1] if len(names) > 1 else None))
@@ -229,7 +233,8 @@ def build(ctx: ui.ShellContext) -> dict:
 
     # ------------------------------------------------------------ handlers: evals
     @ui.friendly
-    def run_ppl(models, lang_data, lang, progress=gr.Progress()):
+    def run_ppl(models, lang_data, lang, progress=gr.Progress(), request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
         models = list(models or [])
         if not models:
             raise gr.Error(t("arena.ev_pick", lang))
@@ -246,7 +251,8 @@ def build(ctx: ui.ShellContext) -> dict:
                             api_visibility="private")
 
     @ui.friendly
-    def run_mc(models, lang_data, limit, lang, progress=gr.Progress()):
+    def run_mc(models, lang_data, limit, lang, progress=gr.Progress(), request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
         models = list(models or [])
         if not models:
             raise gr.Error(t("arena.ev_pick", lang))
@@ -268,14 +274,16 @@ def build(ctx: ui.ShellContext) -> dict:
         return pd.DataFrame(rows, columns=["tstamp", "source", "model_a", "model_b", "winner", "judge", "prompt"])
 
     @ui.friendly
-    def do_import(path, lang):
+    def do_import(path, lang, request: gr.Request = None):
+        require_teacher(ctx.user(request))
         if not path:
             raise gr.Error(t("arena.io_need_file", lang))
         added, skipped = arena.store.import_file(path)
         return t("arena.io_imported", lang, added=added, skipped=skipped, total=arena.store.count()), recent()
 
     @ui.friendly
-    def do_export(lang):
+    def do_export(lang, request: gr.Request = None):
+        require_teacher(ctx.user(request))
         out = Path(tempfile.mkdtemp(prefix="llmlab-arena-")) / "arena_votes.jsonl"
         n = arena.store.export_file(out)
         return t("arena.io_exported", lang, n=n), str(out), recent()
@@ -286,7 +294,9 @@ def build(ctx: ui.ShellContext) -> dict:
                                api_visibility="private")
 
     @ui.friendly
-    def run_judge(provider, model, base_url, key, prompts, max_new, api_key, lang, progress=gr.Progress()):
+    def run_judge(provider, model, base_url, key, prompts, max_new, api_key, lang, progress=gr.Progress(),
+                  request: gr.Request = None):
+        require_teacher(ctx.user(request))  # judge votes count on the leaderboard
         cfg = ProviderConfig(provider, base_url=base_url or None, model=model or None, api_key=key or None)
         result = judge.fill(arena, cfg, (prompts or "").splitlines(), max_new_tokens=int(max_new),
                             api_key=api_key or None, progress=lambda d, n: progress(d / n))
@@ -298,6 +308,21 @@ def build(ctx: ui.ShellContext) -> dict:
                                         c["arena.jd_key"], c["arena.jd_prompts"], c["arena.max_new_tokens"],
                                         c["arena.api_key"], ctx.lang], jd_result, concurrency_id="arena-gen",
                             api_visibility="private")
+
+    def my_pool(request: gr.Request):
+        # each user sees the pool of their class (the teacher's), not the one the app started with
+        try:
+            names = [x.name for x in arena.pool_for(ctx.user(request))]
+        except Exception:  # noqa: BLE001 - not signed in: Gradio refuses the page anyway
+            return gr.update(), gr.update(), gr.update()
+        return (gr.update(value="\n".join(names)), gr.update(choices=names, value=names[0] if names else None),
+                gr.update(choices=names, value=names[1] if len(names) > 1 else None))
+
+    if ctx.auth is not None and not ctx.auth.personal:
+        from gradio.context import Context
+
+        Context.root_block.load(my_pool, None, [c["arena.pool"], c["arena.model_a"], c["arena.model_b"]],
+                                queue=False, api_visibility="private")
 
     ctx.on_lang(lambda lang: [gr.update(choices=mode_choices(lang), **ui.texts("arena.mode", lang)),
                               gr.update(choices=source_choices(lang), **ui.texts("arena.lb_source", lang))],

@@ -3,8 +3,10 @@ checked by the lab's real models; the student's progress bar; a teacher panel wi
 
 Only widgets live here: exercises, checkers and the progress database are `curriculum.*`. One
 `Answers` (computed answers, cached) and one `ProgressStore` (SQLite, shared by the class) per app.
-Who a student is lives in their browser (gr.BrowserState: the typed name and a random anonymous
-id), so a reload or a server restart keeps both; every attempt goes to the database at once.
+Personal mode: who a student is lives in their browser (gr.BrowserState: the typed name and a random
+anonymous id), so a reload or a server restart keeps both. Classroom and Spaces modes: the student
+is the signed-in user (ctx.user); the name box is gone and a typed name is ignored. Every attempt
+goes to the database at once.
 """
 from __future__ import annotations
 
@@ -76,13 +78,24 @@ def build(ctx: ui.ShellContext) -> dict:
     c: dict[str, gr.components.Component] = {}
     relang: list[tuple] = []  # (component, fn(lang) -> update) for everything keyed per stage/exercise
 
-    def progress_of(state: dict) -> dict:
-        return store.student_progress(state.get("name", ""), state.get("anon", ""), all_ids)
+    signed = ctx.auth is not None and not ctx.auth.personal
+
+    def who_is(state: dict, request) -> tuple[str, str]:
+        """(student, session): the signed-in user's name and id; personal mode: the browser's."""
+        if signed:
+            user = ctx.user(request)
+            return user.name or user.id, user.id
+        return state.get("name", ""), state.get("anon", "")
+
+    def progress_of(state: dict, request=None) -> dict:
+        student, session = who_is(state, request)
+        return store.student_progress(student, session, all_ids, by_session=signed)
 
     c["course.intro"] = gr.Markdown(t("course.intro", L), elem_id="course-intro")
     student_state = gr.BrowserState(dict(NEW_STUDENT), storage_key="llmlab-course-student", secret="llmlab-course")
     with gr.Row():
-        c["course.student"] = gr.Textbox(elem_id="course-student", scale=1, **ui.texts("course.student", L))
+        c["course.student"] = gr.Textbox(elem_id="course-student", scale=1, visible=not signed,
+                                         **ui.texts("course.student", L))
         bar = gr.HTML(elem_id="course-progress")
     path = gr.HTML(elem_id="course-path")
 
@@ -124,7 +137,7 @@ def build(ctx: ui.ShellContext) -> dict:
         c["course.teacher"] = acc
         with gr.Row():
             c["course.teacher_password"] = gr.Textbox(type="password", elem_id="course-teacher-password",
-                                                      **ui.texts("course.teacher_password", L))
+                                                      visible=not signed, **ui.texts("course.teacher_password", L))
             c["course.refresh"] = gr.Button(t("course.refresh", L), variant="primary", elem_id="course-refresh")
         summary_md = gr.Markdown(elem_id="course-summary")
         c["course.summary_plot"] = gr.Plot(elem_id="course-summary-plot", **ui.texts("course.summary_plot", L))
@@ -144,13 +157,13 @@ def build(ctx: ui.ShellContext) -> dict:
         state["name"] = clean_name(name) if name is not None else state.get("name", "")
         return state
 
-    def show(state, lang):
-        prog = progress_of(state)
+    def show(state, lang, request: gr.Request = None):
+        prog = progress_of(state, request)
         return progress_html(prog, lang), path_html(prog, lang)
 
-    def marks(state, lang):
+    def marks(state, lang, request=None):
         """Each exercise's verdict box: 'solved before' for those this student has solved."""
-        prog = progress_of(state)
+        prog = progress_of(state, request)
         return [t("course.solved_before", lang, n=prog["attempts"][ex.id]) if ex.id in prog["solved"] else ""
                 for ex, *_ in checks]
 
@@ -158,7 +171,7 @@ def build(ctx: ui.ShellContext) -> dict:
         # the language the shell is switching to at this moment (its own load event picks it the same way)
         lang = lang_from_accept(request.headers.get("accept-language") if request else None)
         state = identify(state, None, lang)
-        return (state, state["name"], *show(state, lang), *marks(state, lang))
+        return (state, state["name"], *show(state, lang, request), *marks(state, lang, request))
 
     verdicts = [v for *_, v in checks]
     Context.root_block.load(on_load, [student_state], [student_state, c["course.student"], bar, path, *verdicts],
@@ -171,18 +184,19 @@ def build(ctx: ui.ShellContext) -> dict:
     lang_mirror.change(show, [student_state, lang_mirror], [bar, path], queue=False, api_visibility="private")
 
     @ui.friendly
-    def set_name(name, state, lang):
-        state = identify(state, name, lang)
-        return (state, *show(state, lang), *marks(state, lang))
+    def set_name(name, state, lang, request: gr.Request = None):
+        state = identify(state, None if signed else name, lang)
+        return (state, *show(state, lang, request), *marks(state, lang, request))
 
     gr.on([c["course.student"].submit, c["course.student"].blur], set_name, [c["course.student"], student_state, ctx.lang],
           [student_state, bar, path, *verdicts], api_visibility="private")
 
     # ------------------------------------------------------------ checking an answer
     def make_check(ex):
-        def run(answer, name, state, lang):
+        def run(answer, name, state, lang, request: gr.Request = None):
             try:
-                state = identify(state, name, lang)
+                state = identify(state, None if signed else name, lang)
+                student, session = who_is(state, request)
                 if not answers.is_ready(ex):
                     yield state, t("course.computing", lang), gr.update(), gr.update()
                 verdict = answers.check(ex, answer)
@@ -190,10 +204,10 @@ def build(ctx: ui.ShellContext) -> dict:
                 yield state, f"⚠️ {exc.message(lang)}", gr.update(), gr.update()
                 return
             store.record(Attempt(exercise=ex.id, stage=ex.stage, answer=verdict.answer, correct=verdict.correct,
-                                 student=state["name"], session=state["anon"], expected=verdict.expected, lang=lang))
+                                 student=student, session=session, expected=verdict.expected, lang=lang))
             text = t("course.correct", lang, expected=verdict.expected) if verdict.correct else \
                 t("course.wrong", lang, answer=f"`{verdict.answer[:60]}`")
-            yield (state, text, *show(state, lang))
+            yield (state, text, *show(state, lang, request))
         return ui.friendly(run)
 
     for ex, box, check, verdict in checks:
@@ -204,11 +218,21 @@ def build(ctx: ui.ShellContext) -> dict:
               concurrency_id="course-check", concurrency_limit=16)
 
     # ------------------------------------------------------------ the teacher
-    @ui.friendly
-    def summary(password, lang):
+    def teacher_scope(password, lang, request) -> str | None:
+        """The session prefix the teacher may see ("c3-": their class; None: everything), or refuse.
+        Signed in: the teacher role decides; personal mode: $LLMLAB_TEACHER_PASSWORD as before."""
+        if signed:
+            user = ctx.user(request)
+            if not user.is_teacher:
+                raise gr.Error(t("course.teacher_denied", lang))
+            return None if user.class_id is None else f"c{user.class_id}-"
         if not teacher_ok(password):
             raise gr.Error(t("course.teacher_denied", lang))
-        data = store.class_summary(all_ids)
+        return None
+
+    @ui.friendly
+    def summary(password, lang, request: gr.Request = None):
+        data = store.class_summary(all_ids, session_prefix=teacher_scope(password, lang, request))
         table = pd.DataFrame(
             [[s["student"], s["solved"], s["attempts"], time.strftime("%Y-%m-%d %H:%M", time.localtime(s["last"]))]
              for s in data["students"]],
@@ -221,11 +245,10 @@ def build(ctx: ui.ShellContext) -> dict:
 
     def exporter(fmt):
         @ui.friendly
-        def export(password, lang):
-            if not teacher_ok(password):
-                raise gr.Error(t("course.teacher_denied", lang))
+        def export(password, lang, request: gr.Request = None):
+            prefix = teacher_scope(password, lang, request)
             folder = Path(tempfile.mkdtemp(prefix="llmlab-course-"))
-            return str(store.export(folder / f"progress-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"))
+            return str(store.export(folder / f"progress-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}", session_prefix=prefix))
         return export
 
     for fmt in ("csv", "jsonl"):

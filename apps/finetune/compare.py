@@ -29,10 +29,11 @@ def tuned_model(cache, info: dict):
     raise LabError("finetune.no_adapter", run_id=info["run_id"])
 
 
-def compare(cache, run_id: str, prompts: list[str], max_new_tokens: int = 64, root=None) -> list[dict]:
+def compare(cache, run_id: str, prompts: list[str], max_new_tokens: int = 64, root=None, user=None) -> list[dict]:
+    """`user`: only a run they may reach (apps.finetune.runs ownership); None = trusted caller."""
     from apps.models.generation import GenerationConfig, collect, start
 
-    info = runs.get_run(run_id, root)
+    info = runs.get_run(run_id, root, user)
     if info["state"] != "finished":
         raise LabError("finetune.not_finished", run_id=run_id, state=info["state"])
     prompts = [p.strip() for p in prompts if p.strip()]

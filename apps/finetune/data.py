@@ -15,6 +15,7 @@ with -100 on every token that is not the assistant's, which is exactly what the 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,18 +80,23 @@ def resolve_path(data: str) -> Path:
     return path
 
 
-def keep_upload(path: str, root: Path) -> str:
-    """Copy an uploaded file (a temp file the web server may delete) to <runs root>/datasets/, so
-    the run, its run.yaml and any rerun keep pointing at a file that exists."""
+def keep_upload(path: str, root: Path, owner: str = "local") -> str:
+    """Copy an uploaded file (a temp file the web server may delete) to
+    <runs root>/datasets/<owner>/<random>-<name>, so the run, its run.yaml and any rerun keep
+    pointing at a file that exists and that no later upload (anyone's, same name or not) replaces.
+    `owner`: the user's folder name (apps.auth.User.folder)."""
+    import secrets
     import shutil
 
     src = Path(path)
-    target = Path(root) / "datasets" / src.name
+    if not owner or "/" in owner or owner.startswith("."):
+        raise LabError("auth.not_signed_in")
+    name = re.sub(r"[^\w.-]+", "_", src.name)[-80:] or "data.jsonl"
+    target = Path(root) / "datasets" / owner / f"{secrets.token_hex(4)}-{name}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists() or target.read_bytes() != src.read_bytes():
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(src, tmp)
-        tmp.replace(target)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(target)
     return str(target)
 
 

@@ -1,9 +1,13 @@
 """Runs training in subprocesses: one heavy run at a time, a visible FIFO queue, stop and resume.
 
     runner = Runner()                          # one per app (the tab builds it), shared by its users
-    run_id = runner.submit(cfg, owner="alice")  # queued; starts when the device is free
+    run_id = runner.submit(cfg, user=user, quotas=quotas)  # queued; starts when the device is free
     runner.queue()                             # [{"run_id", "state", "owner", "position"}]
-    runner.stop(run_id); runner.resume(run_id)  # SIGTERM → "stopped"; resume continues from a checkpoint
+    runner.stop(run_id, user=user); runner.resume(run_id, user=user)  # only the owner or their teacher
+
+`user` is an apps.auth.User: the run's owner is user.id, and stop/resume of a run the user may not
+reach is refused as if the run did not exist (user=None: the trusted local caller). `quotas`
+(apps.auth.quotas.Quotas) caps a student's steps and queued runs before anything is written.
 
 Each run is `python -m apps.finetune.train --config runs/<id>/run.yaml --output runs/<id>` with its
 output in runs/<id>/log.txt, in its own process group so stop reaches every child. A process that
@@ -65,10 +69,16 @@ class Runner:
         self._recover()
 
     # ---- public ----
-    def submit(self, cfg: RunConfig, owner: str = "") -> str:
+    def submit(self, cfg: RunConfig, owner: str = "", user=None, quotas=None) -> str:
         """Queue a new run (defaults resolved for this machine). QLoRA without CUDA is refused here
-        with the explanation, before anything is queued."""
+        with the explanation, before anything is queued; so is a run over the user's quota."""
         from apps.models.loading import pick_device
+
+        if user is not None:
+            owner = user.id
+            if quotas is not None:
+                active = sum(r["state"] in runs.ACTIVE and r["owner"] == user.id for r in runs.list_runs(self.root))
+                quotas.training(user, cfg.max_steps, active)
 
         device = pick_device(cfg.device)
         cfg, _ = config_mod.resolve_defaults(replace(cfg, output="", resume=False), device)
@@ -80,8 +90,14 @@ class Runner:
         self._pump()
         return folder.name
 
-    def resume(self, run_id: str, owner: str = "") -> str:
+    def resume(self, run_id: str, owner: str = "", user=None, quotas=None) -> str:
         folder = runs.run_dir(run_id, self.root)
+        if user is not None:
+            info = runs.get_run(run_id, self.root, user)  # refuses someone else's run
+            owner = info["owner"]
+            if quotas is not None:
+                active = sum(r["state"] in runs.ACTIVE and r["owner"] == owner for r in runs.list_runs(self.root))
+                quotas.training(user, info["max_steps"], active)
         status = runs.read_status(folder)
         if status.get("state") in runs.ACTIVE:
             raise LabError("finetune.busy", run_id=run_id)
@@ -93,9 +109,11 @@ class Runner:
         self._pump()
         return run_id
 
-    def stop(self, run_id: str) -> str:
+    def stop(self, run_id: str, user=None) -> str:
         """Stop a queued or running run; returns the state it ends in (or will, once it exits)."""
         folder = runs.run_dir(run_id, self.root)
+        if user is not None:
+            runs.get_run(run_id, self.root, user)  # refuses someone else's run, touching nothing
         with self._lock:
             if run_id in self._queue:
                 self._queue.remove(run_id)

@@ -13,6 +13,11 @@
 For the Playground and the Arena: `list_adapters()` → finished adapter runs, each loadable as
 `default_cache().get(row["base_model"], adapter=row["adapter_path"])`; `list_tuned_models()` →
 folders (full runs, merged exports) loadable as a model name.
+
+Ownership: every run's status.json names its `owner` (an apps.auth user id). The functions that
+read or change a run take `user=`: given, a run that user may not reach (apps.auth.may_access: the
+owner or their teacher) is answered exactly like a run that does not exist. `user=None` is the
+trusted local caller (the CLI on the machine, tests).
 """
 from __future__ import annotations
 
@@ -115,26 +120,38 @@ def _info(folder: Path) -> dict | None:
     }
 
 
-def list_runs(root: Path | None = None) -> list[dict]:
-    """Every run, newest first (dicts as in `get_run`)."""
+def _reachable(info: dict, user) -> bool:
+    if user is None:
+        return True
+    from apps.auth.users import may_access
+
+    return may_access(user, info["owner"])
+
+
+def list_runs(root: Path | None = None, user=None) -> list[dict]:
+    """Every run `user` may reach (all with user=None), newest first (dicts as in `get_run`)."""
     root = root or runs_root()
-    infos = [_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted((i for i in infos if i), key=lambda i: i["created"], reverse=True)
+    infos = [_info(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "datasets"]
+    return sorted((i for i in infos if i and _reachable(i, user)), key=lambda i: i["created"], reverse=True)
 
 
-def get_run(run_id: str, root: Path | None = None) -> dict:
+def get_run(run_id: str, root: Path | None = None, user=None) -> dict:
     info = _info(run_dir(run_id, root))
-    if info is None:
+    if info is None or not _reachable(info, user):
         raise LabError("finetune.no_run", run_id=run_id)
     return info
 
 
-def metrics(run_id: str, root: Path | None = None) -> dict:
+def metrics(run_id: str, root: Path | None = None, user=None) -> dict:
     """progress.summary of the run's metrics.jsonl."""
+    if user is not None:
+        get_run(run_id, root, user)
     return progress.summary(progress.read(run_dir(run_id, root) / "metrics.jsonl"))
 
 
-def log_tail(run_id: str, root: Path | None = None, chars: int = 4000) -> str:
+def log_tail(run_id: str, root: Path | None = None, chars: int = 4000, user=None) -> str:
+    if user is not None:
+        get_run(run_id, root, user)
     path = run_dir(run_id, root) / "log.txt"
     if not path.exists():
         return ""
@@ -143,29 +160,32 @@ def log_tail(run_id: str, root: Path | None = None, chars: int = 4000) -> str:
         return handle.read().decode("utf-8", "replace")
 
 
-def list_adapters(root: Path | None = None) -> list[dict]:
+def list_adapters(root: Path | None = None, user=None) -> list[dict]:
     """Finished LoRA/QLoRA runs for the Playground and the Arena, newest first:
     [{"run_id", "label", "base_model", "adapter_path"}] where `base_model` is the name the user picked
     (so `default_cache().get(base_model, adapter=adapter_path)` shares the cached tokenizer logic)."""
     return [{"run_id": r["run_id"], "label": r["label"], "base_model": r["model"], "adapter_path": r["adapter_path"]}
-            for r in list_runs(root) if r["state"] == "finished" and r["adapter_path"]]
+            for r in list_runs(root, user) if r["state"] == "finished" and r["adapter_path"]]
 
 
-def list_tuned_models(root: Path | None = None) -> list[dict]:
+def list_tuned_models(root: Path | None = None, user=None) -> list[dict]:
     """Finished full fine-tunes and merged exports: [{"run_id", "label", "model_path"}]; `model_path`
     is a folder that `default_cache().get(model_path)` and plain `from_pretrained` load."""
     out = []
-    for r in list_runs(root):
+    for r in list_runs(root, user):
         for path, suffix in ((r["model_path"], ""), (r["merged_path"], " (merged)")):
             if r["state"] == "finished" and path:
                 out.append({"run_id": r["run_id"], "label": r["label"] + suffix, "model_path": path})
     return out
 
 
-def merge_and_export(run_id: str, out_dir: str | None = None, root: Path | None = None) -> str:
+def merge_and_export(run_id: str, out_dir: str | None = None, root: Path | None = None, user=None) -> str:
     """Fold the adapter into the base weights (W + B·A·alpha/r) and save a plain model folder.
-    Written to a temp folder then renamed, so a half-written export never looks complete."""
-    info = get_run(run_id, root)
+    Written to a temp folder then renamed, so a half-written export never looks complete.
+    A web user (user=...) always writes into the run's own folder, never to a path they name."""
+    info = get_run(run_id, root, user)
+    if user is not None:
+        out_dir = None
     if not info["adapter_path"]:
         raise LabError("finetune.no_adapter", run_id=run_id)
     import torch

@@ -2,7 +2,8 @@
 
 Only widgets live here; every action calls apps.finetune (runner, estimate, data, runs, compare).
 One `Runner` is built with the tab and shared by its users (one heavy run at a time, a visible
-queue); each user's current run id is a gr.State, runs are owned by the session that started them.
+queue); each user's current run id is a gr.State. Runs are owned by the signed-in user who started
+them (ctx.user): every handler hands that user to the logic, which refuses anyone else's run.
 A gr.Timer polls the run's metrics.jsonl and redraws status, curves, queue and log.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from apps import ui
 from apps.finetune import data, runs
 from apps.finetune.config import METHODS, OBJECTIVES, RunConfig
 from apps.finetune.runner import Runner
+from apps.auth.users import may_access
 from apps.i18n import DEFAULT_LANG, t
 from apps.models import registry
 
@@ -47,10 +49,10 @@ def _curve_frame(curves: dict, keys: list[tuple[str, str]]) -> pd.DataFrame:
     return pd.DataFrame(rows or [{"step": 0, "value": None, "series": keys[0][1]}])
 
 
-def status_markdown(run_id: str | None, lang: str, root=None) -> str:
+def status_markdown(run_id: str | None, lang: str, root=None, user=None) -> str:
     if not run_id:
         return t("finetune.status.none", lang)
-    info = runs.get_run(run_id, root)
+    info = runs.get_run(run_id, root, user)
     m = runs.metrics(run_id, root)
     state = t(f"finetune.state.{info['state']}", lang)
     lines = [f"**{html.escape(info['label'])}** · {state}",
@@ -141,8 +143,10 @@ def build(ctx: ui.ShellContext) -> dict:
             c["finetune.upload"], c["finetune.max_steps"], c["finetune.lr"], c["finetune.batch"],
             c["finetune.accum"], c["finetune.max_length"], c["finetune.rank"], c["finetune.alpha"], c["finetune.label"]]
 
-    def to_config(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label):
-        dataset = data.keep_upload(upload, runs.runs_root()) if upload else sample
+    def to_config(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label,
+                  owner=None):
+        # only a started run keeps its upload (in the owner's own folder, under a unique name)
+        dataset = (data.keep_upload(upload, runner.root, owner) if owner else upload) if upload else sample
         as_int = lambda v: int(v) if v not in (None, "") and v > 0 else None  # noqa: E731 - blank = default
         return RunConfig(model=model, method=method, objective=objective, data=dataset, label=(label or "").strip(),
                          max_steps=int(steps or 20), learning_rate=float(lr) if lr else None,
@@ -183,62 +187,85 @@ def build(ctx: ui.ShellContext) -> dict:
         return f"<p>{html.escape(head)}</p>" + preview_html(data.preview(tokenizer, dataset, 3, cfg.max_length or 256), lang)
 
     @ui.friendly
-    def on_start(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, lang, request: gr.Request = None):
+    def on_start(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, lang,
+                 request: gr.Request = None):
+        user = ctx.user(request)
         values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label)
-        run_id = runner.submit(to_config(*values), owner=getattr(request, "session_hash", "") or "")
+        ctx.quotas.training(user, int(steps or 20), 0)  # cheap checks before copying the upload
+        if upload:
+            ctx.quotas.upload(user, upload)
+        run_id = runner.submit(to_config(*values, owner=user.folder), user=user, quotas=ctx.quotas)
         return run_id, gr.update(value=t("finetune.status.queued", lang, run_id=run_id))
 
     @ui.friendly
-    def on_stop(run_id, lang):
+    def on_stop(run_id, lang, request: gr.Request = None):
         if not run_id:
             raise gr.Error(t("finetune.status.none", lang))
-        runner.stop(run_id)
-        return status_markdown(run_id, lang)
+        user = ctx.user(request)
+        runner.stop(run_id, user=user)
+        return status_markdown(run_id, lang, runner.root, user)
 
     @ui.friendly
     def on_resume(run_id, lang, request: gr.Request = None):
         if not run_id:
             raise gr.Error(t("finetune.status.none", lang))
-        runner.resume(run_id, owner=getattr(request, "session_hash", "") or "")
-        return status_markdown(run_id, lang)
+        user = ctx.user(request)
+        runner.resume(run_id, user=user, quotas=ctx.quotas)
+        return status_markdown(run_id, lang, runner.root, user)
 
-    def on_tick(run_id, lang):
-        queue = pd.DataFrame([{t("finetune.col.run", lang): r["run_id"], t("finetune.col.state", lang):
-                               t(f"finetune.state.{r['state']}", lang), "#": r["position"]} for r in runner.queue()])
+    def queue_frame(user, lang):
+        # everyone sees the queue's length and their place in it, only their own run ids
+        return pd.DataFrame([{t("finetune.col.run", lang): r["run_id"] if may_access(user, r["owner"])
+                              else t("finetune.someone_else", lang),
+                              t("finetune.col.state", lang): t(f"finetune.state.{r['state']}", lang), "#": r["position"]}
+                             for r in runner.queue()])
+
+    def on_tick(run_id, lang, request: gr.Request = None):
+        try:
+            user = ctx.user(request)
+        except Exception:  # noqa: BLE001 - signed out meanwhile: the timer shows nothing
+            return t("finetune.status.none", lang), gr.update(), gr.update(), gr.update(), gr.update()
+        queue = queue_frame(user, lang)
         if not run_id:
             return t("finetune.status.none", lang), gr.update(), gr.update(), queue, gr.update()
         try:
-            m = runs.metrics(run_id)
-            md = status_markdown(run_id, lang)
-        except Exception:  # noqa: BLE001 - a run folder deleted under us: show nothing rather than fail the timer
+            m = runs.metrics(run_id, runner.root, user)
+            md = status_markdown(run_id, lang, runner.root, user)
+        except Exception:  # noqa: BLE001 - a run folder deleted under us, or not theirs: show nothing
             return t("finetune.status.none", lang), gr.update(), gr.update(), queue, gr.update()
         loss = _curve_frame(m["curves"], [("loss", t("finetune.curve.loss", lang)), ("eval_loss", t("finetune.curve.eval", lang))])
         lr = _curve_frame(m["curves"], [("learning_rate", t("finetune.curve.lr", lang))])
-        return md, loss, lr, queue, runs.log_tail(run_id, chars=3000)
+        return md, loss, lr, queue, runs.log_tail(run_id, runner.root, chars=3000, user=user)
 
-    def on_refresh(lang):
-        rows = runs.list_runs()
+    def on_refresh(lang, request: gr.Request = None):
+        user = ctx.user(request)
+        names = ctx.auth.store.names(user.class_id) if user.is_teacher and ctx.auth and ctx.auth.store else {}
+        rows = runs.list_runs(runner.root, user)
         frame = pd.DataFrame([{t("finetune.col.run", lang): r["run_id"], t("finetune.col.state", lang):
                                t(f"finetune.state.{r['state']}", lang), t("finetune.col.label", lang): r["label"],
-                               "loss": (r["final"] or {}).get("train_loss"), t("finetune.col.reason", lang): r["reason"]}
+                               "loss": (r["final"] or {}).get("train_loss"), t("finetune.col.reason", lang): r["reason"],
+                               **({t("finetune.col.owner", lang): names.get(r["owner"], r["owner"])} if names else {})}
                               for r in rows])
         return frame, gr.update(choices=[r["run_id"] for r in rows])
 
     @ui.friendly
-    def on_compare(run_id, prompts, lang):
+    def on_compare(run_id, prompts, lang, request: gr.Request = None):
         from apps.finetune.compare import compare
 
         if not run_id:
             raise gr.Error(t("finetune.status.none", lang))
-        rows = compare(ctx.cache, run_id, prompts.splitlines(), max_new_tokens=48)
+        user = ctx.user(request)
+        runs.get_run(run_id, runner.root, user)
+        ctx.quotas.generation(user, 48)
+        rows = compare(ctx.cache, run_id, prompts.splitlines(), max_new_tokens=48, root=runner.root, user=user)
         return pd.DataFrame([{t("finetune.col.prompt", lang): r["prompt"], t("finetune.col.base", lang): r["base"],
                               t("finetune.col.tuned", lang): r["tuned"]} for r in rows])
 
     @ui.friendly
-    def on_merge(run_id, lang):
+    def on_merge(run_id, lang, request: gr.Request = None):
         if not run_id:
             raise gr.Error(t("finetune.status.none", lang))
-        return t("finetune.merged", lang, path=runs.merge_and_export(run_id))
+        return t("finetune.merged", lang, path=runs.merge_and_export(run_id, root=runner.root, user=ctx.user(request)))
 
     heavy = dict(concurrency_id="finetune-heavy", concurrency_limit=1)
     c["finetune.estimate"].click(on_estimate, [*form, ctx.lang], [est_md, est_plot])

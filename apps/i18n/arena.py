@@ -156,4 +156,5 @@ STRINGS = {
         "没有需要评判的对战：先用两个参赛者生成回答。",
         "There is nothing for the judge to do: no battles with two answers.",
     ),
+    "arena.not_in_pool": ("只能选本班参赛池里的模型：{names}", "Pick contestants from your class's pool: {names}"),
 }

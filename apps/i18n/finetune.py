@@ -146,4 +146,6 @@ STRINGS = {
     "finetune.col.prompt": ("提示词", "prompt"),
     "finetune.col.base": ("原模型", "base"),
     "finetune.col.tuned": ("微调后", "tuned"),
+    "finetune.someone_else": ("（别人的训练）", "(someone else's run)"),
+    "finetune.col.owner": ("所有者", "owner"),
 }

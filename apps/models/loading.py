@@ -26,8 +26,9 @@ from urllib.parse import urlparse
 import torch
 
 from apps.errors import LabError
-from apps.models import registry
+from apps.models import footprint, registry
 from apps.models.registry import CHAT, EMBEDDING, ModelSpec
+from apps.security import model_policy
 
 # A hub lookup on a machine without internet must fail fast, not hang for minutes.
 os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
@@ -304,6 +305,9 @@ class ModelCache:
             with self._lock:
                 if key in self._models:
                     return self._models[key]
+            if adapter:
+                model_policy.check_adapter(adapter)
+            self._make_room(spec, footprint.estimate_bytes(spec, pick_dtype(key[1])))
             loaded = load_model(spec, device=key[1], attn=attn, variant=variant, adapter=adapter)
             with self._lock:
                 if loaded.nbytes > self.budget:
@@ -315,6 +319,21 @@ class ModelCache:
                 self._models[key] = loaded
                 self._loading.pop(key, None)
             return loaded
+
+    def _make_room(self, spec: ModelSpec, need: int | None) -> None:
+        """Before loading: refuse a model bigger than the whole budget, and evict LRU models until
+        the estimate fits, so the peak never holds both. `need` None: checked after loading only."""
+        if need is None:
+            return
+        with self._lock:
+            if need > self.budget:
+                raise LabError("models.too_big", name=spec.name, need_mb=need >> 20, budget_mb=self.budget >> 20)
+            evicted = False
+            while self._models and self.used() + need > self.budget:
+                self._models.popitem(last=False)
+                evicted = True
+        if evicted:
+            gc.collect()
 
     def used(self) -> int:
         return sum(m.nbytes for m in self._models.values())

@@ -138,6 +138,11 @@ def resolve(name: str) -> ModelSpec:
     for spec in REGISTRY.values():  # accept the upstream id too (e.g. HuggingFaceTB/SmolLM2-135M-Instruct)
         if spec.hub_id and spec.hub_id.lower() == name.lower() and spec.offline:
             return spec
+    # Anything beyond the registry is a choice a shared server's policy must allow (classroom/Spaces:
+    # the allowlist), checked before any file is read or any download starts.
+    from apps.security import model_policy
+
+    model_policy.check_name(name)
     folder = Path(name).expanduser()
     if name and folder.is_dir() and (folder / "config.json").exists():
         return ModelSpec(name=str(folder), kind=_kind_of_folder(folder), source="local", folder=str(folder))

@@ -19,13 +19,17 @@ L = DEFAULT_LANG
 MAX_COMPARE = 4
 
 
-def model_choices() -> list[tuple[str, str]]:
-    """Registry models, then the user's fine-tuned results (base + adapter, merged or full models)."""
+def model_choices(user=None) -> list[tuple[str, str]]:
+    """Registry models, then the user's own fine-tuned results (base + adapter, merged or full
+    models; a teacher's include the class's). No user: the registry models only."""
     from apps.finetune import runs
 
     choices = [(s.name, s.name) for s in registry.list_models() if s.kind != registry.EMBEDDING]
-    choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"])) for a in runs.list_adapters()]
-    choices += [(f"🔧 {m['label']}", m["model_path"]) for m in runs.list_tuned_models()]
+    if user is None:
+        return choices
+    choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
+                for a in runs.list_adapters(user=user)]
+    choices += [(f"🔧 {m['label']}", m["model_path"]) for m in runs.list_tuned_models(user=user)]
     return choices
 
 
@@ -56,7 +60,8 @@ def build(ctx: ui.ShellContext) -> dict:
     c: dict[str, gr.components.Component] = {}
     c["playground.intro"] = gr.Markdown(t("playground.intro", L))
     with gr.Row():
-        c["playground.model"] = gr.Dropdown(model_choices(), value="smollm2-135m-instruct", allow_custom_value=True,
+        first = model_choices(ctx.user(None) if ctx.auth is None or ctx.auth.personal else None)
+        c["playground.model"] = gr.Dropdown(first, value="smollm2-135m-instruct", allow_custom_value=True,
                                             elem_id="pg-model", **ui.texts("playground.model", L))
         c["playground.system"] = gr.Textbox(lines=1, scale=2, elem_id="pg-system", **ui.texts("playground.system", L))
     with gr.Row():
@@ -100,7 +105,7 @@ def build(ctx: ui.ShellContext) -> dict:
         c["playground.compare_intro"] = gr.Markdown(t("playground.compare_intro", L))
         c["playground.compare_prompt"] = gr.Textbox(lines=2, **ui.texts("playground.compare_prompt", L))
         with gr.Row():
-            c["playground.compare_models"] = gr.Dropdown(model_choices(), value=["smollm2-135m-instruct"],
+            c["playground.compare_models"] = gr.Dropdown(first, value=["smollm2-135m-instruct"],
                                                          multiselect=True, max_choices=MAX_COMPARE,
                                                          **ui.texts("playground.compare_models", L))
             presets_box = gr.CheckboxGroup(preset_choices(L), value=["greedy", "balanced", "beam4"],
@@ -111,8 +116,11 @@ def build(ctx: ui.ShellContext) -> dict:
                     for i in range(MAX_COMPARE)]
 
     # Fine-tuned results appear as soon as a run finishes: refresh the pickers when opened.
+    def my_choices(request: gr.Request):
+        return gr.update(choices=model_choices(ctx.user(request)))
+
     for picker in (c["playground.model"], c["playground.compare_models"]):
-        picker.focus(lambda: gr.update(choices=model_choices()), None, picker, queue=False, api_visibility="private")
+        picker.focus(my_choices, None, picker, queue=False, api_visibility="private")
 
     decoding = [c[f"playground.{k}"] for k in ("do_sample", "temperature", "top_k", "top_p", "min_p",
                                                "repetition_penalty", "num_beams", "max_new_tokens", "seed",
@@ -138,7 +146,7 @@ def build(ctx: ui.ShellContext) -> dict:
         yield history, "", cancel, *[gr.update()] * len(token_outputs)
         result = None
         req = start(lm, messages, cfg, cancel=cancel, system=(system or None), user=user)
-        for chunk in req.events(poll=1.0) if hasattr(req, "events") else req:
+        for chunk in ui.throttle(req.events(poll=1.0) if hasattr(req, "events") else req):
             if isinstance(chunk, Queued):  # waiting for a place in the shared batch: say where we stand
                 yield history, t("gen.queued", lang, ahead=chunk.position), cancel, *[gr.update()] * len(token_outputs)
                 continue
@@ -155,9 +163,12 @@ def build(ctx: ui.ShellContext) -> dict:
                render.prompt_tokens_html(prompt_tokens), result.prompt, render.reply_tokens_html(result.tokens),
                probs, pd.DataFrame(render.alternatives_rows(result.tokens), columns=t("playground.alt_cols", lang).split("|")))
 
-    def respond_entry(history, model_name, system, *args, request: gr.Request = None):
-        *decoding_values, lang = args
-        yield from respond(history, model_name, system, *decoding_values, lang=lang, user=ui.who(request))
+    @ui.friendly
+    def respond_entry(history, model_name, system, do_sample, temperature, top_k, top_p, min_p, rep, beams, max_new,
+                      seed, stops, lang, request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request), int(max_new))  # the class's limits, before any work
+        yield from respond(history, model_name, system, do_sample, temperature, top_k, top_p, min_p, rep, beams,
+                           max_new, seed, stops, lang=lang, user=ui.who(request))
 
     bot_inputs = [chatbot, c["playground.model"], c["playground.system"], *decoding, ctx.lang]
     bot_outputs = [chatbot, stats_md, cancel_state, *token_outputs]
@@ -192,6 +203,7 @@ def build(ctx: ui.ShellContext) -> dict:
     def run_compare(model_names, prompt, names, max_new, seed, system, lang, request: gr.Request = None):
         if not (prompt or "").strip():
             raise gr.Error(t("gen.empty_prompt", lang))
+        ctx.quotas.generation(ctx.user(request), int(max_new))
         lms = [ctx.cache.get(m) for m in (model_names or [])]
         rows = compare(lms, prompt, list(names or []), int(max_new),
                        None if seed is None or int(seed) < 0 else int(seed), system=system or None,
@@ -210,12 +222,14 @@ def build(ctx: ui.ShellContext) -> dict:
              lang: str = "en", request: gr.Request = None) -> Iterator[str]:
         """Chat endpoint for scripts (gradio_client): streams the reply text; temperature 0 = greedy."""
         try:
+            ctx.quotas.generation(ctx.user(request), int(max_new_tokens))
             cfg = GenerationConfig(max_new_tokens=int(max_new_tokens), do_sample=temperature > 0,
                                    temperature=float(temperature) if temperature > 0 else 1.0, seed=int(seed)).validate()
             messages = _history(history) + [{"role": "user", "content": message}]
             if not (message or "").strip():
                 raise gr.Error(t("gen.empty_prompt", lang))
-            for chunk in stream(ctx.cache.get(model), messages, cfg, system=system or None, user=ui.who(request)):
+            for chunk in ui.throttle(stream(ctx.cache.get(model), messages, cfg, system=system or None,
+                                            user=ui.who(request))):
                 yield chunk.text
         except gr.Error:
             raise

@@ -1,6 +1,7 @@
 """RAG tab: build an index (demo lessons or uploads) with progress, ask, and see every step —
 retrieved chunks in their sources, the prompt, the cited answer, latency, a 2-D map. Wiring only:
-the logic is the `rag` package. Each browser session keeps its own index in a gr.State.
+the logic is the `rag` package. Each signed-in user has one index, saved on disk under their own
+folder (apps.retrieval.library), so a restart keeps it and nobody else can search it.
 """
 from __future__ import annotations
 
@@ -80,9 +81,9 @@ def map_plot(index: RagIndex, lang: str, result=None):
                             title=t("rag.map.title", lang, n=len(index.chunks)), query_label=t("rag.map.query", lang))
 
 
-@ui.friendly
 def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_type, embedder, lang,
-                progress=gr.Progress()):
+                progress=gr.Progress(), save=None):
+    """`save(index, demo=..., demo_lang=...)`: keep the index as the user's (Library.save)."""
     paths = demo_paths(demo_lang) if source == "demo" else [f if isinstance(f, str) else f.name for f in files or []]
     names = None if source == "demo" else [Path(p).name for p in paths]  # not gradio's temp path
     if not paths:
@@ -99,12 +100,12 @@ def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_t
             if skipped else t("rag.status.none_skipped", lang))
     status = t("rag.status.built", lang, sources=len(loaded), chunks=len(index.chunks), dim=index.vindex.dim,
                index=index.vindex.kind, seconds=seconds, skipped=note)
-    return {"index": index, "demo": source == "demo", "demo_lang": demo_lang}, status, map_plot(index, lang)
+    if save is not None:
+        save(index, demo=source == "demo", demo_lang=demo_lang)
+    return {"demo": source == "demo", "demo_lang": demo_lang}, status, map_plot(index, lang)
 
 
 def _search(state, question, mode, k, rerank, lang):
-    if not state or state.get("index") is None:
-        raise gr.Error(t("rag.no_index", lang))
     index: RagIndex = state["index"]
     result = index.search(question, k=int(k), mode=mode, rerank_with="coverage" if rerank else None, with_vector=True)
     labels = {"score": t("rag.hits.score", lang), "dense": t("rag.hits.dense", lang),
@@ -113,7 +114,6 @@ def _search(state, question, mode, k, rerank, lang):
     return index, result, render.hits_html(result.hits, question, index.documents, labels)
 
 
-@ui.friendly
 def search_only(state, question, mode, k, rerank, model, lang):
     index, result, cards = _search(state, question, mode, k, rerank, lang)
     prompt = show_prompt(build_messages(question, result.hits), model) if result.hits else ""
@@ -121,7 +121,6 @@ def search_only(state, question, mode, k, rerank, model, lang):
     return (cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), map_plot(index, lang, result))
 
 
-@ui.friendly
 def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, lang):
     index, result, cards = _search(state, question, mode, k, rerank, lang)
     provider = make_provider(preset, model, api_key)
@@ -143,10 +142,7 @@ def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, la
            gr.update())
 
 
-@ui.friendly
 def run_eval(state, k, rerank, lang):
-    if not state or state.get("index") is None:
-        raise gr.Error(t("rag.no_index", lang))
     if not state.get("demo"):
         raise gr.Error(t("rag.eval.needs_demo", lang))
     questions = []
@@ -160,8 +156,43 @@ def run_eval(state, k, rerank, lang):
 
 
 def build(ctx: ui.ShellContext) -> dict:
+    from apps.retrieval.library import Library
+
+    library = Library()
+
+    def _mine(ctx, request, lang) -> dict:
+        entry = library.current(ctx.user(request))
+        if entry is None:
+            raise gr.Error(t("rag.no_index", lang))
+        return entry
     c: dict[str, gr.components.Component] = {}
-    state = gr.State(None)  # {"index": RagIndex, "demo": bool, "demo_lang": str} per browser session
+    state = gr.State(None)  # what the last build said (for the page); the index itself is the user's, on disk
+
+    # The handlers below take the signed-in user from the request and work on that user's index only.
+    @ui.friendly
+    def on_build(source, demo_lang, files, chunk_size, overlap, strategy, index_type, embedder, lang,
+                 progress=gr.Progress(), request: gr.Request = None):
+        user = ctx.user(request)
+        for f in files or []:
+            ctx.quotas.upload(user, f if isinstance(f, str) else f.name)
+        return build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_type, embedder, lang,
+                           progress, save=lambda index, **info: library.save(user, index, **info))
+
+    @ui.friendly
+    def on_search(_state, question, mode, k, rerank, model, lang, request: gr.Request = None):
+        return search_only(_mine(ctx, request, lang), question, mode, k, rerank, model, lang)
+
+    @ui.friendly
+    def on_ask(_state, question, mode, k, rerank, model, max_tokens, preset, api_key, lang, request: gr.Request = None):
+        user = ctx.user(request)
+        entry = _mine(ctx, request, lang)
+        ctx.quotas.generation(user, int(max_tokens))
+        yield from ask(entry, question, mode, k, rerank, model, max_tokens, preset, api_key, lang)
+
+    @ui.friendly
+    def on_eval(_state, k, rerank, lang, request: gr.Request = None):
+        return run_eval(_mine(ctx, request, lang), k, rerank, lang)
+
     c["rag.intro"] = gr.Markdown(t("rag.intro", L))
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
@@ -218,17 +249,17 @@ def build(ctx: ui.ShellContext) -> dict:
                            c["rag.source"], [c["rag.demo_lang"], c["rag.files"]], queue=False)
     build_inputs = [c["rag.source"], c["rag.demo_lang"], c["rag.files"], c["rag.chunk_size"], c["rag.overlap"],
                     c["rag.strategy"], c["rag.index_type"], c["rag.embedder"], ctx.lang]
-    c["rag.build"].click(build_index, build_inputs, [state, c["rag.status"], c["rag.map"]],
-                         concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.build"].click(on_build, build_inputs, [state, c["rag.status"], c["rag.map"]],
+                         concurrency_id="rag-cpu", concurrency_limit=1, api_name="build_index")
     outputs = [c["rag.hits"], c["rag.prompt"], c["rag.answer"], c["rag.latency"], c["rag.map"]]
     search_inputs = [state, c["rag.question"], c["rag.mode"], c["rag.k"], c["rag.rerank"], c["rag.model"]]
     ask_inputs = [*search_inputs, c["rag.max_tokens"], c["rag.provider"], c["rag.api_key"], ctx.lang]
-    # Answers are generated by the shared batching engine: many students may ask at once.
-    c["rag.ask"].click(ask, ask_inputs, outputs, concurrency_id="rag-ask", concurrency_limit=16)
-    c["rag.question"].submit(ask, ask_inputs, outputs, concurrency_id="rag-ask", concurrency_limit=16)
-    c["rag.search_only"].click(search_only, [*search_inputs, ctx.lang], outputs)
-    c["rag.eval_run"].click(run_eval, [state, c["rag.k"], c["rag.rerank"], ctx.lang], c["rag.eval_result"],
-                            concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.ask"].click(on_ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1, api_name="ask")
+    c["rag.question"].submit(on_ask, ask_inputs, outputs, concurrency_id="rag-cpu", concurrency_limit=1)
+    c["rag.search_only"].click(on_search, [*search_inputs, ctx.lang], outputs, api_name="search_only")
+    c["rag.eval_run"].click(on_eval, [state, c["rag.k"], c["rag.rerank"], ctx.lang], c["rag.eval_result"],
+                            concurrency_id="rag-cpu", concurrency_limit=1,
+                            api_name="run_eval")
     ctx.on_lang(lambda lang: [gr.update(choices=source_choices(lang)), gr.update(choices=demo_lang_choices(lang)),
                               gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
                 [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])

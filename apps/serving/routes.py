@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import logging
 import os
 import time
 import uuid
@@ -27,7 +28,14 @@ from apps.models.generation import GenerationConfig
 from apps.serving.engine import Engine, client_id
 from apps.serving.schemas import ChatRequest, CompletionRequest, EmbeddingRequest, ServingError, parse
 
+log = logging.getLogger("llmlab.api")
+
 DEFAULT_CHAT_TOKENS = 256  # when a chat request gives no max_tokens: enough for an answer, bounded on CPU
+
+
+def _internal(exc: Exception) -> ServingError:
+    return ServingError(500, f"The server had an error while processing your request ({type(exc).__name__}).",
+                        "server_error", "internal_error")
 
 
 def _error_response(exc: ServingError) -> JSONResponse:
@@ -78,6 +86,9 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
                 return await handler(request)
             except ServingError as exc:
                 return _error_response(exc)
+            except Exception as exc:  # noqa: BLE001 - never a plain-text 500: OpenAI-shaped, server keeps serving
+                log.exception("error in %s", request.url.path)
+                return _error_response(_internal(exc))
         endpoint.__name__ = handler.__name__
         return endpoint
 
@@ -124,6 +135,9 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
                                         "model": req.model, "choices": [], "usage": _usage(value)})
             except ServingError as exc:  # headers are sent already: report in-band, as OpenAI does
                 yield _sse(exc.body())
+            except Exception as exc:  # noqa: BLE001
+                log.exception("error while streaming")
+                yield _sse(_internal(exc).body())
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -159,6 +173,9 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
                         yield _sse(body("", _finish(value), _usage(value) if req.include_usage() else None))
             except ServingError as exc:
                 yield _sse(exc.body())
+            except Exception as exc:  # noqa: BLE001
+                log.exception("error while streaming")
+                yield _sse(_internal(exc).body())
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
@@ -196,8 +213,13 @@ def mount(app: FastAPI, cache=None, api_key: str | None = None) -> None:
 
 def create_app(cache=None, api_key: str | None = None) -> FastAPI:
     """A FastAPI app with only the API (what `llmlab api` serves)."""
+    from apps.security.files import UploadLedger
+    from apps.security.middleware import SecurityLayer, json_errors
+
     app = FastAPI(title="LLM 0→1 Lab API", docs_url="/docs")
     app.include_router(build_router(Engine(cache), api_key))
+    json_errors(app)
+    app.add_middleware(SecurityLayer, ledger=UploadLedger())  # bounded bodies, JSON errors
     return app
 
 

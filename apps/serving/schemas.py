@@ -44,7 +44,7 @@ class _Sampling(_Lenient):
     top_p: float | None = Field(None, gt=0, le=1)
     max_tokens: int | None = Field(None, ge=1)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=-(2**63), le=2**63 - 1)  # OpenAI's seed is an int64
     stream: bool = False
     stream_options: dict | None = None
     n: int = Field(1, ge=1, le=1)  # one choice per request: generation on CPU is the bottleneck
@@ -92,7 +92,9 @@ def parse(model_cls: type[BaseModel], raw: bytes) -> BaseModel:
     """Raw request body → validated request, or a ServingError(400) that says what is wrong."""
     try:
         data = json.loads(raw or b"")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except RecursionError:  # e.g. [[[[…]]]] 100,000 deep: refused, the parser's stack is not ours to spend
+        raise ServingError(400, "The JSON body is nested too deeply.") from None
+    except ValueError:  # JSONDecodeError, bad UTF-8, an integer with more digits than Python parses
         raise ServingError(400, "We could not parse the JSON body of your request. (HINT: This likely means "
                                 "you aren't using your HTTP library correctly.)") from None
     if not isinstance(data, dict):

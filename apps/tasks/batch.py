@@ -108,7 +108,7 @@ def run_items(items: list[dict], fn: Callable[[dict], dict], progress: Progress 
             row.update(fn(item))
             row["error"] = ""
         except LabError as exc:
-            if exc.key in FATAL:
+            if exc.key in FATAL or exc.key.startswith("security."):  # a refusal applies to every item
                 raise
             row["error"] = exc.message("en")
         row["latency_s"] = round(time.perf_counter() - started, 3)

@@ -239,10 +239,17 @@ def _call_with_retries(cfg: ProviderConfig, fn):
 def _client(cfg: ProviderConfig):
     from openai import OpenAI
 
+    from apps.security import policy, urls
+
     if cfg.spec.needs_key and not cfg.api_key:
         raise LabError("tasks.need_key", provider=cfg.spec.label[1], env=cfg.spec.env_var or "")
+    # A shared server must not call whatever URL a user typed (SSRF): checked before any request,
+    # and again when the socket opens. Personal mode stays free (a learner's own Ollama on localhost).
+    urls.check_base_url(cfg.url, [p.base_url for p in PRESETS.values()])
+    http = urls.guarded_http_client(cfg.timeout) if policy.current().restricted else None
     # max_retries=0: retries are ours, so they are counted and explained.
-    return OpenAI(api_key=cfg.api_key or "EMPTY", base_url=cfg.url, timeout=cfg.timeout, max_retries=0)
+    return OpenAI(api_key=cfg.api_key or "EMPTY", base_url=cfg.url, timeout=cfg.timeout, max_retries=0,
+                  http_client=http)
 
 
 # ---------------------------------------------------------------- chat

@@ -197,11 +197,28 @@ def build(ctx: ui.ShellContext) -> dict:
     k_sample.change(lambda s: "zh" if s.endswith("_zh") else "en", k_sample, k_lang, queue=False, api_visibility="private")
     # ---- runs
     provider = [preset, base_url, model, keys]
-    c["tasks.sum_run"].click(run_summaries, [*provider, s_sample, s_upload, s_lang, s_length, s_limit, s_template, fmt,
-                                             ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private")
-    c["tasks.cls_run"].click(run_classify, [*provider, k_sample, k_upload, k_labels, k_method, k_shots, k_limit, k_lang,
+
+    # the class's request quota, counted per run before any call (apps.auth.quotas)
+    @ui.friendly
+    def sum_run(preset, base_url, model, keys, sample, upload, text_lang, length, limit, template, fmt, lang,
+                progress=gr.Progress(), request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
+        return run_summaries(preset, base_url, model, keys, sample, upload, text_lang, length, limit, template, fmt,
+                             lang, progress)
+
+    @ui.friendly
+    def cls_run(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang, template,
+                fmt, lang, progress=gr.Progress(), request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
+        return run_classify(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang,
+                            template, fmt, lang, progress)
+
+    c["tasks.sum_run"].click(sum_run, [*provider, s_sample, s_upload, s_lang, s_length, s_limit, s_template, fmt,
+                                             ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private",
+                             api_name="run_summaries")
+    c["tasks.cls_run"].click(cls_run, [*provider, k_sample, k_upload, k_labels, k_method, k_shots, k_limit, k_lang,
                                             k_template, fmt, ctx.lang], [k_md, k_plot, k_table, k_file],
-                             api_visibility="private")
+                             api_visibility="private", api_name="run_classify")
     # The key status depends on this session's keys: a hidden mirror of the language re-renders it
     # from the State whenever the shell switches language.
     lang_mirror = gr.Textbox(L, visible=False)
