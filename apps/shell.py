@@ -88,10 +88,10 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
         if not auth.personal:
             demo.load(signed_in_first, None, who, queue=False, api_visibility="private")
             lang_radio.change(signed_in, lang_radio, who, queue=False, api_visibility="private")
-    demo.queue(default_concurrency_limit=4)
     # Generating handlers only wait on the batching engine (ui.GENERATE lets 64 wait at once): give
-    # them threads enough for a class, beyond anyio's default of 40.
+    # them workers and threads enough for a class, beyond Gradio's default of 40 (read by queue()).
     demo.max_threads = 128
+    demo.queue(default_concurrency_limit=4)
     ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo
 

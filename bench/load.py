@@ -151,11 +151,17 @@ def single_stream(tokens: int) -> dict:
     from apps.models.loading import gguf_path
     from apps.models.registry import resolve
 
+    from apps.models.batching import BatchEngine
+
     lm = default_cache().get(MODEL)
-    generate(lm, "warm up", GenerationConfig(max_new_tokens=4))
-    runs = [generate(lm, PROMPT, GenerationConfig(max_new_tokens=tokens)) for _ in range(3)]
-    lab = statistics.median(r.tokens_per_s for r in runs)
-    out = {"lab_decode_tok_s": round(lab, 2), "lab_tokens": runs[0].completion_tokens}
+    out = {}
+    for dtype in ("bf16", "fp32"):  # fp32 last: it stays the engine generate() uses below
+        lm.engine = BatchEngine(lm, dtype=dtype)
+        generate(lm, "warm up", GenerationConfig(max_new_tokens=4))
+        runs = [generate(lm, PROMPT, GenerationConfig(max_new_tokens=tokens)) for _ in range(3)]
+        out[f"lab_{dtype}_decode_tok_s"] = round(statistics.median(r.tokens_per_s for r in runs), 2)
+    lab = out["lab_fp32_decode_tok_s"]
+    out["lab_tokens"] = runs[0].completion_tokens
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -173,6 +179,7 @@ def single_stream(tokens: int) -> dict:
         speeds.append((n - 1) / (time.perf_counter() - first) if n > 1 else 0.0)
     out["llama_cpp_decode_tok_s"] = round(statistics.median(speeds), 2)
     out["lab_vs_llama_cpp"] = round(lab / out["llama_cpp_decode_tok_s"], 3)
+    out["lab_bf16_vs_llama_cpp"] = round(out["lab_bf16_decode_tok_s"] / out["llama_cpp_decode_tok_s"], 3)
     return out
 
 
