@@ -7,7 +7,8 @@
     reveal = arena.vote(battle, "model_a")                                  # stored, then revealed
 
 `Arena` is the one shared object of a classroom (its store is one SQLite file with its own
-locking); a `Battle` belongs to one voter's session (kept in that browser's gr.State). A battle's
+locking). A class's pool is its teacher's and lives in the class database (`pools`, e.g. an
+apps.auth ClassStore), so an edit survives a restart and every server of the class sees it; a `Battle` belongs to one voter's session (kept in that browser's gr.State). A battle's
 id is the vote's idempotency key: a vote sent twice (double click, retry) is stored once.
 """
 from __future__ import annotations
@@ -52,8 +53,11 @@ class Battle:
 class Arena:
     """A shared arena: a pool of contestants and a vote store."""
 
-    def __init__(self, store: VoteStore | None = None, pool: list | None = None, cache=None):
+    def __init__(self, store: VoteStore | None = None, pool: list | None = None, cache=None, pools=None):
+        """`pools`: where class pools are kept (pool(class_id) -> list[dict] | None and
+        set_pool(class_id, list[dict], by)); None keeps them in memory only (tests, scripts)."""
         self._store = store
+        self.pools = pools
         self._stores: dict[str, VoteStore] = {}
         self.cache = cache
         self._lock = threading.Lock()
@@ -62,9 +66,14 @@ class Arena:
 
     def pool_for(self, user=None) -> list[C.Contestant]:
         """The contestants `user` battles: their class's pool (set by the teacher), else the default."""
+        class_id = getattr(user, "class_id", None)
+        if class_id is not None and self.pools is not None:
+            stored = self.pools.pool(class_id)  # read on each use: another server may have changed it
+            if stored is not None:
+                return [C.parse(d) for d in stored]
         with self._lock:
-            if user is not None and user.class_id is not None and user.class_id in self._class_pools:
-                return list(self._class_pools[user.class_id])
+            if class_id is not None and class_id in self._class_pools:
+                return list(self._class_pools[class_id])
             return list(self.pool)
 
     @property
@@ -88,6 +97,8 @@ class Arena:
 
             require_teacher(user)
         parsed = [C.parse(s) for s in specs]
+        if user is not None and user.class_id is not None and self.pools is not None:
+            self.pools.set_pool(user.class_id, [c.settings() for c in parsed], by=user.id)
         with self._lock:
             if user is not None and user.class_id is not None:
                 self._class_pools[user.class_id] = parsed

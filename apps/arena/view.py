@@ -47,7 +47,8 @@ def _vote_buttons(active: bool):
 
 
 def build(ctx: ui.ShellContext) -> dict:
-    arena = Arena(cache=ctx.cache)
+    # a class's pool is kept in the class database (the teacher's edit survives a restart)
+    arena = Arena(cache=ctx.cache, pools=getattr(ctx.auth, "store", None))
     c: dict[str, gr.components.Component] = {}
     pool_names = [x.name for x in arena.pool]
     c["arena.intro"] = gr.Markdown(t("arena.intro", L))

@@ -5,6 +5,7 @@
     user = store.sign_in(info["code"], "Li Lei", "my own pw")   # first use: the student picks the password
     store.add_students("NLP 2026", ["Han Meimei"]); store.reset_password("NLP 2026", "Li Lei")
     store.settings("NLP 2026"); store.update_settings("NLP 2026", max_new_tokens=256)
+    store.set_pool(class_id, [contestant.settings(), ...], by=teacher.id); store.pool(class_id)
 
 Passwords are stored as salted scrypt hashes (`scrypt$n$r$p$salt$hash`), compared in constant time.
 A member's `token_version` is part of every session cookie; resetting a password or removing a
@@ -46,6 +47,12 @@ CREATE TABLE IF NOT EXISTS members (
     removed       INTEGER NOT NULL DEFAULT 0,
     created       REAL NOT NULL,
     UNIQUE (class_id, name_key)
+);
+CREATE TABLE IF NOT EXISTS pools (
+    class_id    INTEGER PRIMARY KEY REFERENCES classes(id),  -- the owner: the class (its teacher edits it)
+    contestants TEXT NOT NULL,                   -- JSON list of apps.arena Contestant.settings()
+    updated     REAL NOT NULL,
+    updated_by  TEXT NOT NULL DEFAULT ''         -- the teacher's user id
 );
 """
 TEACHER_NAME = "teacher"  # the teacher signs in with the join code, this name and the teacher password
@@ -187,6 +194,20 @@ class ClassStore(SqliteStore):
             con.execute("UPDATE classes SET settings = ? WHERE id = ?", (json.dumps(merged), class_id))
             con.execute("COMMIT")
         return merged
+
+    # ---- the class's arena pool (the teacher's edit survives a restart) ----
+    def pool(self, class_id: int) -> list[dict] | None:
+        """The contestants (settings dicts) the teacher set for the class; None: never set."""
+        with closing(self._connect()) as con:
+            row = con.execute("SELECT contestants FROM pools WHERE class_id = ?", (class_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_pool(self, class_id: int, contestants: list[dict], by: str = "") -> None:
+        with closing(self._connect()) as con:
+            con.execute("INSERT INTO pools (class_id, contestants, updated, updated_by) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(class_id) DO UPDATE SET contestants = excluded.contestants, "
+                        "updated = excluded.updated, updated_by = excluded.updated_by",
+                        (class_id, json.dumps(contestants, ensure_ascii=False), time.time(), by))
 
     # ---- members ----
     def _member(self, con, class_id: int, name: str):

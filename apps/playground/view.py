@@ -85,7 +85,8 @@ def build(ctx: ui.ShellContext) -> dict:
                 c["playground.min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, **ui.texts("playground.min_p", L))
                 c["playground.repetition_penalty"] = gr.Slider(1.0, 2.0, value=1.1, step=0.05, **ui.texts("playground.repetition_penalty", L))
                 c["playground.num_beams"] = gr.Slider(1, 8, value=1, step=1, **ui.texts("playground.num_beams", L))
-                c["playground.max_new_tokens"] = gr.Slider(1, 1024, value=128, step=1, **ui.texts("playground.max_new_tokens", L))
+                c["playground.max_new_tokens"] = gr.Slider(1, 1024, value=128, step=1, elem_id="pg-max-new",
+                                                           **ui.texts("playground.max_new_tokens", L))
                 c["playground.seed"] = gr.Number(value=-1, precision=0, **ui.texts("playground.seed", L))
                 c["playground.stop_strings"] = gr.Textbox(**ui.texts("playground.stop_strings", L))
     with gr.Tab(t("playground.tokens_tab", L), elem_id="pg-tokens-tab") as tokens_tab:

@@ -246,6 +246,9 @@ def test_vote_files_and_the_pool_are_the_teachers(lab, tmp_path):
     assert ok, out
     ok, out = ann.call(load, [])
     assert ok and "@creative" in json.dumps(out) and "@balanced" not in json.dumps(out)
+    # kept in the class database, so a restarted server offers the same pool
+    assert [c["name"] for c in lab["store"].pool(lab["info"]["class_id"])] == \
+        ["smollm2-135m-instruct", "smollm2-135m-instruct@creative"]
 
 
 def test_teacher_panel_is_closed_to_students(lab):

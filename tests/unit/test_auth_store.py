@@ -300,3 +300,32 @@ def test_spaces_visitors_get_a_signed_guest_id_not_a_session_hash():
     https = TestClient(app, base_url="https://space.hf.space").get("/")
     assert "SameSite=None; Secure" in https.headers["set-cookie"]  # usable inside the huggingface.co iframe
     assert TestClient(app).get("/login", follow_redirects=False).status_code == 303  # no sign-in page on a Space
+
+
+def test_a_teachers_pool_edit_survives_a_restart(tmp_path):
+    """The class pool lives in the class database: a fresh store and arena (a restarted server)
+    find the teacher's edit; another class and the personal default are untouched."""
+    from apps.arena.battles import Arena
+    from apps.arena.store import VoteStore
+
+    default = ["smollm2-135m-instruct", "gemma-3-270m"]
+    store = ClassStore(tmp_path / "class.db")
+    one, two = store.create_class("Pool A")["class_id"], store.create_class("Pool B")["class_id"]
+    teacher = User(id=User.make_id(one, 1), name="teacher", role="teacher", class_id=one)
+    ann = User(id=User.make_id(one, 9), name="Ann", role="student", class_id=one)
+    other = User(id=User.make_id(two, 3), name="Bo", role="student", class_id=two)
+    edit = ["smollm2-135m-instruct@creative", "gemma-3-270m@do_sample=true,temperature=0.7",
+            "api:openai/gpt-4o-mini@https://api.openai.com/v1"]
+    Arena(VoteStore(tmp_path / "v.db"), pool=default, pools=store).set_pool(edit, user=teacher)
+
+    fresh = Arena(VoteStore(tmp_path / "v.db"), pool=default, pools=ClassStore(tmp_path / "class.db"))
+    got = fresh.pool_for(ann)
+    assert [c.name for c in got] == ["smollm2-135m-instruct@creative",
+                                     "gemma-3-270m@do_sample=True,temperature=0.7", "api:openai/gpt-4o-mini"]
+    assert got[1].decoding == {"do_sample": True, "temperature": 0.7}
+    assert got[2].base_url == "https://api.openai.com/v1"  # the teacher's URL comes back with the entry
+    assert [c.name for c in fresh.pool_for(other)] == default
+    assert [c.name for c in fresh.pool_for(None)] == default
+    assert store.pool(two) is None
+    battle = fresh.new_battle("hi", "smollm2-135m-instruct@creative", "api:openai/gpt-4o-mini", user=ann)
+    assert battle.mode == "named"  # a student's named battle is checked against the stored pool
