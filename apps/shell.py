@@ -15,6 +15,7 @@ from apps.models import default_cache
 
 TABS: list[tuple[str, str]] = [
     ("course", "apps.course.view"),
+    ("pretrain", "apps.pretrain.view"),
     ("playground", "apps.playground.view"),
     ("attention", "apps.attention.view"),
     ("rag", "apps.retrieval.view"),

@@ -19,12 +19,16 @@ MAX_COMPARE = 4
 
 
 def model_choices() -> list[tuple[str, str]]:
-    """Registry models, then the user's fine-tuned results (base + adapter, merged or full models)."""
+    """Registry models, then the user's fine-tuned results (base + adapter, merged or full models) and
+    the lab's pretrained models."""
     from apps.finetune import runs
 
     choices = [(s.name, s.name) for s in registry.list_models() if s.kind != registry.EMBEDDING]
     choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"])) for a in runs.list_adapters()]
     choices += [(f"🔧 {m['label']}", m["model_path"]) for m in runs.list_tuned_models()]
+    from apps.pretrain.jobs import list_models
+
+    choices += [(f"🧱 {m['label']}", m["model_path"]) for m in list_models()]  # models pretrained in the lab
     return choices
 
 

@@ -118,3 +118,10 @@ def load_yaml(path: str | Path) -> PretrainConfig:
     if not isinstance(raw, dict) or set(raw) - known:
         raise LabError("pretrain.bad_config", path=str(path), reason=f"unknown keys: {sorted(set(raw) - known)}")
     return validate(PretrainConfig(**raw))
+
+
+def from_args(args) -> PretrainConfig:
+    """Flags (apps.finetune.config.add_arguments(parser, PretrainConfig)) over an optional --config."""
+    cfg = load_yaml(args.config) if getattr(args, "config", None) else PretrainConfig()
+    overrides = {f.name: getattr(args, f.name) for f in fields(PretrainConfig) if getattr(args, f.name, None) is not None}
+    return validate(replace(cfg, **overrides))

@@ -90,3 +90,34 @@ def encode_docs(tok, docs: list[str]) -> list[int]:
         for row in tok(docs[batch_start:batch_start + 256], add_special_tokens=False)["input_ids"]:
             ids += row + [eos]
     return ids
+
+
+REFERENCE = ("smollm2-135m-instruct", "gemma-3-270m")
+
+
+def reference_tokenizers(names: tuple[str, ...] = REFERENCE) -> dict:
+    """The shipped models' tokenizers, for comparison (first use converts a GGUF model once, shared
+    with every tab through the lab's model folder cache)."""
+    from apps.models.loading import model_dir
+    from apps.models.registry import resolve
+
+    return {name: _cached_tokenizer(model_dir(resolve(name))) for name in names}
+
+
+_LOADED: dict[str, object] = {}
+
+
+def _cached_tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    if path not in _LOADED:  # a read-only tokenizer shared by every user: loaded once per process
+        _LOADED[path] = AutoTokenizer.from_pretrained(path)
+    return _LOADED[path]
+
+
+def compression_samples() -> dict[str, str]:
+    """{"zh": ..., "en": ...}: the first lesson in each language, cleaned (the same text for every
+    tokenizer, so the numbers compare)."""
+    from apps.pretrain import corpus
+
+    return {lang: corpus.clean(corpus.read_text(corpus.LESSONS / f"01-playground.{lang}.md")) for lang in ("zh", "en")}
