@@ -38,9 +38,9 @@ class Shape:
 
 PRESETS: dict[str, Shape] = {
     # CPU sizes: the scaling experiment uses nano / micro / tiny on the same data.
-    "nano": Shape(n_layers=2, d_model=64, n_heads=2, n_kv_heads=1, d_ff=192, context=128, batch_size=8, learning_rate=3e-3),
-    "micro": Shape(n_layers=3, d_model=96, n_heads=3, n_kv_heads=1, d_ff=256, context=128, batch_size=8, learning_rate=2.5e-3),
-    "tiny": Shape(n_layers=4, d_model=128, n_heads=4, n_kv_heads=2, d_ff=384, context=128, batch_size=8, learning_rate=2e-3),
+    "nano": Shape(n_layers=2, d_model=64, n_heads=2, n_kv_heads=1, d_ff=192, context=128, batch_size=8, learning_rate=8e-3),
+    "micro": Shape(n_layers=3, d_model=96, n_heads=3, n_kv_heads=1, d_ff=256, context=128, batch_size=8, learning_rate=6e-3),
+    "tiny": Shape(n_layers=4, d_model=128, n_heads=4, n_kv_heads=2, d_ff=384, context=128, batch_size=8, learning_rate=5e-3),
     # GPU sizes: minutes to an hour on one modern GPU with a corpus of tens of MB.
     "small": Shape(n_layers=8, d_model=512, n_heads=8, n_kv_heads=4, d_ff=1408, context=512, batch_size=32,
                    learning_rate=6e-4, for_gpu=True),

@@ -72,9 +72,11 @@ def samples(model, tokenizer, prompts: list[str], max_new_tokens: int, device: s
     try:
         for i, prompt in enumerate(prompts):
             ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"].to(device)
+            ids = ids[:, -(model.config.max_position_embeddings // 2):]
             torch.manual_seed(seed + i)
+            room = model.config.max_position_embeddings - ids.shape[1]  # RoPE was trained this far only
             with torch.no_grad():
-                gen = model.generate(ids, max_new_tokens=max_new_tokens, do_sample=True, temperature=0.8, top_k=40,
+                gen = model.generate(ids, max_new_tokens=min(max_new_tokens, room), do_sample=True, temperature=0.8, top_k=40,
                                      pad_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id)
             out.append({"prompt": prompt, "text": tokenizer.decode(gen[0, ids.shape[1]:], skip_special_tokens=True)})
     finally:

@@ -153,7 +153,7 @@ def train_loop(cfg: PretrainConfig, data: Data, folder: Path, device: str) -> di
         state = checkpoint.load(ckpt, opt, sched, gen)
         progress_records = [r for r in progress.read(metrics_path) if r.get("step", 0) <= state["step"]]
         checkpoint.rewrite_metrics(metrics_path, progress_records)
-        print(f"resuming from {ckpt} at step {state['step']}", flush=True)
+        print(f"resuming from {ckpt} at step {state['step']}", file=sys.stderr, flush=True)
     elif metrics_path.exists():
         metrics_path.unlink()
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if cfg.bf16 and device.startswith("cuda") else None
@@ -240,14 +240,15 @@ def main(cfg: PretrainConfig, data: Data | None = None, owner: str = "") -> dict
     runs.write_status(folder, pid=os.getpid(), started=started, ended=None)
     try:
         data = data or build_data(cfg, folder)
+        data.tokenizer.model_max_length = cfg.context  # what the lab's generation checks prompts against
         if not (cfg.resume and (folder / "tokenizer.json").exists()):
             data.tokenizer.save_pretrained(folder)
-        print(f"data: {data.report}", flush=True)
+        print(f"data: {data.report}", file=sys.stderr, flush=True)
         print(f"model: {cfg.preset} {cfg.n_layers}x{cfg.d_model}, vocab {len(data.tokenizer)}, context "
-              f"{cfg.context}, batch {cfg.batch_size}, {cfg.max_steps} steps on {device}", flush=True)
+              f"{cfg.context}, batch {cfg.batch_size}, {cfg.max_steps} steps on {device}", file=sys.stderr, flush=True)
         final = train_loop(cfg, data, folder, device)
         final.update(seconds=round(time.time() - started, 2), output=str(folder), data=data.report)
-        print(f"saved {folder}", flush=True)
+        print(f"saved {folder}", file=sys.stderr, flush=True)
         return runs.write_status(folder, state="finished", ended=time.time(), final=final, pid=None)
     except KeyboardInterrupt:
         from apps.i18n import t
@@ -280,7 +281,7 @@ def cli_main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.message(os.environ.get('LLMLAB_LANG', 'en'))}", file=sys.stderr)
         return 2
     status = main(cfg)
-    print(f"run {status.get('run_id')}: {status.get('state')} {status.get('reason') or ''}".rstrip(), flush=True)
+    print(f"run {status.get('run_id')}: {status.get('state')} {status.get('reason') or ''}".rstrip(), file=sys.stderr, flush=True)
     return {"finished": 0, "stopped": 143}.get(status.get("state"), 1)
 
 
