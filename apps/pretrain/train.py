@@ -214,7 +214,8 @@ def train_loop(cfg: PretrainConfig, data: Data, folder: Path, device: str) -> di
              "val_loss": state["val_loss"], "params": n_params, "tokens_seen": state["tokens_seen"],
              "steps": state["step"], "tokens_per_s": (state["step"] - first_step) * b * t / max(1e-9, seconds),
              "train_seconds": seconds}
-    progress.append(metrics_path, {"type": "end", "time": time.time(), "step": state["step"],
+    progress.append(metrics_path, {"type": "end", "time": time.time(), "step": state["step"], "elapsed_s": seconds,
+                                   "eta_s": 0, "total_steps": cfg.max_steps,
                                    "train_loss": final["final_loss"], "train_runtime": seconds, **final})
     checkpoint.export(folder, model, data.tokenizer)
     return final
