@@ -89,3 +89,17 @@ def test_param_count_matches_transformers():
     assert est["flops_per_token_train"] == 3 * est["flops_per_token_forward"] > 6 * est["non_embedding_params"]
     with pytest.raises(LabError):
         architecture.preset("tiny", d_model=100)  # 100 is not divisible by 4 heads... into an even head_dim
+
+
+def test_scaling_experiment_shapes_and_log_plot():
+    from apps.pretrain import scaling
+    from apps.pretrain.config import PretrainConfig
+
+    cfgs = scaling.configs(PretrainConfig(corpus=["lessons-zh"], preset="tiny", d_model=256, context=64, label="s"))
+    assert [c.preset for c in cfgs] == ["nano", "micro", "tiny"]
+    assert all(c.d_model is None and c.context == 64 for c in cfgs)  # the size varies, the data windows do not
+    sizes = [architecture.count_params(c.shape(), 2000)["total"] for c in cfgs]
+    assert sizes == sorted(sizes) and sizes[-1] > 4 * sizes[0]
+    rows = [{"preset": c.preset, "params": n, "val_loss": 6 - i, "final_loss": 5 - i} for i, (c, n) in enumerate(zip(cfgs, sizes))]
+    ax = scaling.figure(rows, "en").axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines) == 2
