@@ -100,6 +100,9 @@ def _train(cfg, as_json: bool) -> int:
     cfg = config_mod.resolve(replace(cfg, output=str(Path(cfg.output).expanduser().resolve())), pick_device(cfg.device))
     # The data checks raise here, before the output folder is made: exit 2 with the message.
     data = train.build_data(cfg, Path(cfg.output) if cfg.resume else None)
+    import signal
+
+    signal.signal(signal.SIGTERM, train._stop_on_sigterm)  # `kill` records "stopped", resumable, like Ctrl-C
     status = train.main(cfg, data=data)
     final = status.get("final", {})
     payload = {"state": status["state"], "run_id": status.get("run_id"), **{k: final.get(k) for k in RESULT_KEYS},
