@@ -53,6 +53,24 @@ def submit(runner: Runner, cfg: PretrainConfig, owner: str) -> str:
     return runner.enqueue(folder.name)
 
 
+def keep_upload(path: str) -> str:
+    """Copy an uploaded corpus file (a server temp file that may vanish before the run starts) to
+    uploads/<sha256>/<name>: named by content, so two users' same-named files never overwrite each
+    other (a queued run must train on the text its owner gave)."""
+    import hashlib
+    import shutil
+
+    src = Path(path)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:24]
+    target = root() / "uploads" / digest / src.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(target)
+    return str(target)
+
+
 def _owned(run_id: str, owner: str, path: Path | None = None) -> Path:
     folder = runs.run_dir(run_id, path or root())
     status = runs.read_status(folder)

@@ -173,10 +173,7 @@ def build(ctx: ui.ShellContext) -> dict:
     @ui.friendly
     def collect(lang, names_, uploads, preset, vocab, steps, seed, label, n_layers, d_model, n_heads, n_kv_heads,
                 context, batch, lr) -> PretrainConfig:
-        from apps.finetune.data import keep_upload
-
-        # Uploads are copied into the runs folder (the server's temp copy may vanish before the run starts).
-        files = [keep_upload(u, jobs.root() / "uploads") for u in _uploaded(uploads)]
+        files = [jobs.keep_upload(u) for u in _uploaded(uploads)]
         as_int = lambda v: int(v) if v not in (None, "") and v > 0 else None  # noqa: E731 - blank = preset
         cfg = PretrainConfig(corpus=list(names_ or []) + files, preset=preset, vocab_size=int(vocab or 2000),
                              max_steps=int(steps or 300), seed=int(seed or 0), label=(label or "").strip(),
