@@ -12,6 +12,7 @@ estimated Jaccard similarity (`NEAR_DUP_JACCARD`).
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import random
 import re
@@ -99,14 +100,14 @@ _MARKUP = [
     (re.compile(r"^\s*\|?\s*:?-{3,}.*$", re.M), ""),  # table rules
     (re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`"), ""),  # emphasis and code marks
     (re.compile(r"\s*\|\s*"), " "),  # table cells
-    (re.compile(r"&(nbsp|amp|lt|gt|quot);"), " "),
 ]
 
 
 def clean(text: str) -> str:
-    """NFKC-normalise (full-width letters/digits → ASCII), strip Markdown/HTML markup, drop control
-    characters and squeeze spaces; paragraphs (blank-line separated) are kept."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    """Decode HTML entities (web text carries `&#xff0c;` for "，"), NFKC-normalise (full-width
+    letters/digits → ASCII), strip Markdown/HTML markup, drop control characters and squeeze
+    spaces; paragraphs (blank-line separated) are kept."""
+    text = unicodedata.normalize("NFKC", html.unescape(text)).replace("\r\n", "\n").replace("\r", "\n")
     for pattern, repl in _MARKUP:
         text = pattern.sub(repl, text)
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")

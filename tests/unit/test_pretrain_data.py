@@ -19,11 +19,11 @@ def _paragraphs(n: int) -> list[str]:
 
 
 def test_clean_strips_markup_and_normalises():
-    text = "# 标题\n\n**粗体** 和 [链接](https://x.org/a) <b>tag</b>\n\n```python\nprint(1)\n```\n\nＡＢＣ１２３ &nbsp; end"
+    text = "# 标题\n\n**粗体** 和 [链接](https://x.org/a) <b>tag</b>\n\n```python\nprint(1)\n```\n\nＡＢＣ１２３ &nbsp; end 好&#xff0c;的"
     out = corpus.clean(text)
     for gone in ("#", "**", "https://", "<b>", "```", "&nbsp;"):
         assert gone not in out, gone
-    assert "粗体 和 链接" in out and "print(1)" in out and "ABC123" in out  # NFKC: full-width → ASCII
+    assert "粗体 和 链接" in out and "print(1)" in out and "ABC123" in out and "好,的" in out  # entities decoded; NFKC: full-width → ASCII
 
 
 def test_dedup_removes_planted_exact_and_near_duplicates(tmp_path):
