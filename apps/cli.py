@@ -21,6 +21,7 @@ COMMANDS: list[str] = [
     "apps.playground.cli",
     "apps.attention.cli",
     "apps.retrieval.cli",
+    "apps.pretrain.cli",
     "apps.finetune.cli",
     "apps.tasks.cli",
     "apps.serving.cli",

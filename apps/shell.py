@@ -16,6 +16,7 @@ from apps.security.files import UploadLedger
 
 TABS: list[tuple[str, str]] = [
     ("course", "apps.course.view"),
+    ("pretrain", "apps.pretrain.view"),
     ("playground", "apps.playground.view"),
     ("attention", "apps.attention.view"),
     ("rag", "apps.retrieval.view"),

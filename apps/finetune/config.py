@@ -175,14 +175,18 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--config FILE` plus `--<field>` for every RunConfig field; flags default to None (= not given)."""
+def add_arguments(parser: argparse.ArgumentParser, cls=None) -> None:
+    """`--config FILE` plus `--<field>` for every field of `cls` (a config dataclass with a `help`
+    per field; default RunConfig); flags default to None (= not given)."""
     parser.add_argument("--config", help="run.yaml to start from (flags below override it)")
-    for f in fields(RunConfig):
+    for f in fields(cls or RunConfig):
         flag = "--" + f.name.replace("_", "-")
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "str")
         if f.name == "resume":
             parser.add_argument(flag, action="store_true", default=None, help=f.metadata["help"])
+            continue
+        if kind.startswith("list"):
+            parser.add_argument(flag, nargs="+", default=None, help=f.metadata["help"], metavar=f.name.upper())
             continue
         conv = _parse_bool if "bool" in kind else int if "int" in kind else float if "float" in kind else str
         parser.add_argument(flag, type=conv, default=None, choices=f.metadata.get("choices"),

@@ -12,6 +12,10 @@ reach is refused as if the run did not exist (user=None: the trusted local calle
 Each run is `python -m apps.finetune.train --config runs/<id>/run.yaml --output runs/<id>` with its
 output in runs/<id>/log.txt, in its own process group so stop reaches every child. A process that
 dies without writing its status (SIGKILL, OOM killer) is recorded as failed with the reason.
+
+Other stages reuse it with their own training module (same `--config/--output/--resume` flags,
+same status.json and checkpoints/checkpoint-N/trainer_state.json): `Runner(root, module=
+"apps.pretrain.train")`, then `enqueue(run_id)` for a folder they prepared themselves.
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from apps.finetune.config import RunConfig
 STOP_GRACE_S = 15  # SIGTERM first (the run records "stopped"), SIGKILL if it has not exited by then
 
 
-def _alive(pid: int | None) -> bool:
+def _alive(pid: int | None, module: str = "apps.finetune.train") -> bool:
     """True if pid is a live training process (guards against a reused pid)."""
     if not pid:
         return False
@@ -40,7 +44,7 @@ def _alive(pid: int | None) -> bool:
         import psutil
 
         proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and "apps.finetune.train" in " ".join(proc.cmdline())
+        return proc.status() != psutil.STATUS_ZOMBIE and module in " ".join(proc.cmdline())
     except Exception:  # noqa: BLE001 - gone, or not ours to inspect
         return False
 
@@ -58,9 +62,10 @@ class Runner:
     """The app's training queue. Thread-safe; a daemon thread reaps processes and starts the next
     queued run while there is work, and exits when idle."""
 
-    def __init__(self, root: Path | None = None, max_running: int = 1):
+    def __init__(self, root: Path | None = None, max_running: int = 1, module: str = "apps.finetune.train"):
         self.root = Path(root) if root else runs.runs_root()
         self.max_running = max_running
+        self.module = module  # `python -m <module> --config run.yaml --output <folder> [--resume]`
         self._lock = threading.RLock()
         self._procs: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []
@@ -85,10 +90,14 @@ class Runner:
         train.check_method(cfg, device)
         cfg = replace(cfg, output=str(runs.run_dir(runs.new_run_id(cfg), self.root)))
         cfg, folder = train.prepare(cfg, owner=owner, state="queued")
+        return self.enqueue(folder.name)
+
+    def enqueue(self, run_id: str) -> str:
+        """Queue a run folder already prepared under root (run.yaml, status.json "queued")."""
         with self._lock:
-            self._queue.append(folder.name)
+            self._queue.append(run_id)
         self._pump()
-        return folder.name
+        return run_id
 
     def resume(self, run_id: str, owner: str = "", user=None, quotas=None) -> str:
         folder = runs.run_dir(run_id, self.root)
@@ -198,13 +207,13 @@ class Runner:
             while self._queue and len([p for p in self._procs.values() if p.poll() is None]) < self.max_running:
                 self._launch(self._queue.pop(0))
             if (self._procs or self._queue) and not (self._watcher and self._watcher.is_alive()):
-                self._watcher = threading.Thread(target=self._watch, name="finetune-runner", daemon=True)
+                self._watcher = threading.Thread(target=self._watch, name=f"runner-{self.module}", daemon=True)
                 self._watcher.start()
 
     def _launch(self, run_id: str) -> None:
         folder = runs.run_dir(run_id, self.root)
         resume = bool(runs.latest_checkpoint(folder)) and runs.read_status(folder).get("started") is not None
-        cmd = [sys.executable, "-m", "apps.finetune.train", "--config", str(folder / "run.yaml"),
+        cmd = [sys.executable, "-m", self.module, "--config", str(folder / "run.yaml"),
                "--output", str(folder)] + (["--resume"] if resume else [])
         with open(folder / "log.txt", "ab") as log:
             log.write(f"$ {' '.join(cmd)}\n".encode())
@@ -224,11 +233,9 @@ class Runner:
 
     def _recover(self) -> None:
         """After an app restart: runs left 'running' by a dead process are failed; queued ones re-queue."""
-        for info in runs.list_runs(self.root)[::-1]:  # oldest first keeps the queue order
-            folder = Path(info["folder"])
-            status = runs.read_status(folder)
-            if info["state"] == "running" and not _alive(status.get("pid")):
+        for folder, status in runs.scan(self.root)[::-1]:  # oldest first keeps the queue order
+            if status.get("state") == "running" and not _alive(status.get("pid"), self.module):
                 self._mark(folder, "failed", "finetune.killed", how="app restarted")
-            elif info["state"] == "queued":
-                self._queue.append(info["run_id"])
+            elif status.get("state") == "queued":
+                self._queue.append(folder.name)
         self._pump()

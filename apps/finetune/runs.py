@@ -128,6 +128,13 @@ def _reachable(info: dict, user) -> bool:
     return may_access(user, info["owner"])
 
 
+def scan(root: Path | None = None) -> list[tuple[Path, dict]]:
+    """(folder, status) of every run folder under root, newest first, whatever stage made it."""
+    root = root or runs_root()
+    found = [(p, read_status(p)) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return sorted(((p, s) for p, s in found if s), key=lambda ps: ps[1].get("created", 0), reverse=True)
+
+
 def list_runs(root: Path | None = None, user=None) -> list[dict]:
     """Every run `user` may reach (all with user=None), newest first (dicts as in `get_run`)."""
     root = root or runs_root()

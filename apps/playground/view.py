@@ -30,6 +30,9 @@ def model_choices(user=None) -> list[tuple[str, str]]:
     choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
                 for a in runs.list_adapters(user=user)]
     choices += [(f"🔧 {m['label']}", m["model_path"]) for m in runs.list_tuned_models(user=user)]
+    from apps.pretrain.jobs import list_models
+
+    choices += [(f"🧱 {m['label']}", m["model_path"]) for m in list_models(owner=user)]  # pretrained in the lab
     return choices
 
 
