@@ -26,6 +26,7 @@ COMMANDS: list[str] = [
     "apps.serving.cli",
     "apps.arena.cli",
     "apps.course.cli",
+    "apps.quantize.cli",
 ]
 
 

@@ -29,6 +29,8 @@ from apps.errors import LabError
 from apps.models import registry
 from apps.models.registry import CHAT, EMBEDDING, ModelSpec
 
+QUANT_CONFIG = "llmlab_quantization.json"  # marks a folder saved by apps.quantize.store
+
 # A hub lookup on a machine without internet must fail fast, not hang for minutes.
 os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
 os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
@@ -225,6 +227,10 @@ def load_model(
     dtype = dtype or pick_dtype(device)
     started = time.perf_counter()
     _quiet_transformers()
+    if spec.source == "local" and (Path(spec.folder) / QUANT_CONFIG).exists():
+        from apps.quantize.store import load_folder  # a folder saved by `llmlab quantize --output`
+
+        return load_folder(spec, device=device)
     try:
         path = model_dir(spec)
         # Offline, a hub id may still be in the local Hugging Face cache: look only there.
@@ -292,8 +298,9 @@ class ModelCache:
         """`name` may be a model reference with an adapter (registry.model_ref)."""
         if adapter is None:
             name, adapter = registry.split_ref(name)
+        name, quant = registry.split_quant(name)  # "m+int8": quantised from the cached "m" on first use
         spec = registry.resolve(name)
-        key = (spec.name, pick_device(device), attn, variant, adapter)
+        key = (spec.name + (f"+{quant}" if quant else ""), pick_device(device), attn, variant, adapter)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -303,7 +310,12 @@ class ModelCache:
             with self._lock:
                 if key in self._models:
                     return self._models[key]
-            loaded = load_model(spec, device=key[1], attn=attn, variant=variant, adapter=adapter)
+            if quant:
+                from apps.quantize.methods import quantize_loaded
+
+                loaded = quantize_loaded(self.get(spec.name, key[1], attn, variant, adapter), quant)
+            else:
+                loaded = load_model(spec, device=key[1], attn=attn, variant=variant, adapter=adapter)
             with self._lock:
                 if loaded.nbytes > self.budget:
                     raise LabError("models.too_big", name=spec.name, need_mb=loaded.nbytes >> 20,
