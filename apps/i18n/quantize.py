@@ -65,12 +65,12 @@ STRINGS = {
         "只量化权重（weight-only）：每个线性层的权重存成 int8（按输出通道）或 int4（每组一个 scale 和 zero-point），"
         "计算时临时还原成浮点。词嵌入和输出层保持原样。int8 / int4 用的是实验室自己写的 torch 代码："
         "这台只有 CPU 的机器上，torchao 的 int4 需要 CUDA 内核，optimum-quanto 的 int4 在推理模式下报错；"
-        "NF4（bitsandbytes）只能在 CUDA 显卡上跑。量化后的模型在体验场和竞技场里可以直接写成 `{example}`。",
+        "NF4（bitsandbytes）只能在 CUDA 显卡上跑。量化后的模型在体验场和竞技场里可以直接写成 `smollm2-135m-instruct+int8`（或 `+int4`）。",
         "Weight-only: each Linear layer's weight is stored as int8 (per output channel) or int4 (a scale and "
         "zero-point per group) and turned back into floats while computing. Embeddings and the output head stay "
         "as they are. int8 / int4 are the lab's own torch code: on this CPU-only machine torchao's int4 needs CUDA "
         "kernels and optimum-quanto's int4 fails in inference mode; NF4 (bitsandbytes) runs only on CUDA GPUs. "
-        "The quantised model works in the Playground and the Arena as `{example}`.",
+        "The quantised model works in the Playground and the Arena as `smollm2-135m-instruct+int8` (or `+int4`).",
     ),
     "quantize.method": ("量化方法", "Method"),
     "quantize.eval_text": ("用来算困惑度的文本", "Text for perplexity"),

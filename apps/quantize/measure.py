@@ -135,7 +135,9 @@ def compare(model: str, method: str, eval_path: str | None = None, eval_text: st
     say("load")
     base = cache.get(base_name)
     say("quantize")
-    quant = methods.quantize_loaded(base, method, group_size)
+    # the default group size is what "M+int4" means everywhere, so that copy is shared via the cache
+    quant = (cache.get(f"{spec.name}+{method}") if group_size == methods.DEFAULT_GROUP
+             else methods.quantize_loaded(base, method, group_size))
     say("baseline")
     report = {"model": spec.name, "method": method, "group_size": group_size if method == "int4" else None,
               "device": base.device, "quantize_seconds": round(quant.load_seconds, 2),

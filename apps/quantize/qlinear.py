@@ -73,6 +73,20 @@ class QuantLinear(nn.Module):
             raise ValueError(f"bits must be 8 or 4, not {bits}")
         return layer
 
+    @classmethod
+    def empty(cls, linear: nn.Linear, bits: int, group_size: int = 32) -> "QuantLinear":
+        """A layer of the right shapes and dtypes, to load saved values into (no quantising)."""
+        out_f, in_f = linear.weight.shape
+        layer = cls(in_f, out_f, bits, group_size if bits == 4 else in_f, linear.bias, linear.weight.dtype)
+        if bits == 8:
+            layer.qweight, layer.scale = torch.empty(out_f, in_f, dtype=torch.int8), torch.empty(out_f, 1)
+        else:
+            groups = in_f // group_size
+            layer.qweight = torch.empty(out_f, in_f // 2, dtype=torch.uint8)
+            layer.scale = torch.empty(out_f, groups, dtype=torch.float16)
+            layer.zero = torch.empty(out_f, groups, dtype=torch.uint8)
+        return layer
+
     def dequantize(self, dtype: torch.dtype | None = None) -> torch.Tensor:
         """The weight as floats, (out_features, in_features)."""
         dtype = dtype or self.compute_dtype

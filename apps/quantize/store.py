@@ -80,7 +80,7 @@ def load_folder(spec: ModelSpec, device: str | None = None) -> LoadedModel:
             if name in meta["quantized_layers"]:
                 parent_name, _, child = name.rpartition(".")
                 parent = model.get_submodule(parent_name) if parent_name else model
-                shell = QuantLinear.from_linear(linear, METHODS_BITS[method], meta["group_size"])
+                shell = QuantLinear.empty(linear, METHODS_BITS[method], meta["group_size"])
                 setattr(parent, child, shell)  # right shapes and dtypes; the values come next
         load_model(model, str(folder / WEIGHTS), strict=True)
         model.tie_weights()
