@@ -53,6 +53,7 @@ def ratios(report: dict, labels: dict):
         fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
         bars = ax.bar([name for _, name in keys], values, color=["#228833", "#ccbb44", "#4477aa"])
         ax.axhline(1.0, color="#333", linewidth=1, linestyle="--")
+        ax.set_ylim(0, max(values + [1.0]) * 1.18)  # room for the value labels under the title
         for bar, v in zip(bars, values):
             ax.text(bar.get_x() + bar.get_width() / 2, v, f"×{v:.2f}", ha="center", va="bottom")
         ax.set_ylabel(labels["ratio"])

@@ -154,7 +154,9 @@ def prompt_lookup(lm: LoadedModel, prompt: str = COPY_PROMPT, max_new_tokens: in
             for tok in draft[:ok]:
                 new.append(tok)
                 seq.append(tok)
-            past.crop(len(seq))  # forget the keys/values of rejected guesses
+            rejected = past.get_seq_length() - len(seq)
+            if rejected > 0:
+                past.crop(-rejected)  # forget the keys/values of the rejected guesses
             nxt = guesses[ok]
             if eos in draft[:ok] or len(new) >= max_new_tokens:
                 break

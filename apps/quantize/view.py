@@ -170,7 +170,7 @@ def build(ctx: ui.ShellContext) -> dict:
 
     @ui.friendly
     def on_kv(model, lang):
-        r = tricks.kv_cache_speed(ctx.cache.get(_model(model)), new_tokens=48)
+        r = tricks.kv_cache_speed(ctx.cache.get(_model(model)), new_tokens=32)
         md = t("quantize.kv_summary", lang, on=r["with_cache_tokens_per_s"], off=r["without_cache_tokens_per_s"],
                speedup=r["speedup"], same=t("quantize.same" if r["same_output"] else "quantize.different", lang))
         pl = caption_lang(lang)
