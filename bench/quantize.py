@@ -1,6 +1,6 @@
 """Quantisation and inference tricks on this machine; prints JSON.
 
-    .venv/bin/python bench/quantize.py [--model smollm2-135m-instruct] [--methods int8 int4] [--groups 32 128]
+    .venv/bin/python bench/quantize.py [--model smollm2-135m-instruct] [--methods int8 int4] [--groups 32 64]
 
 For each method (int4 once per group size): the CLI contract's table, baseline (the model as the lab
 loads it, fp32 on CPU) vs quantised — weights in memory and on disk, perplexity on the lab's unseen
@@ -27,7 +27,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2-135m-instruct", help="registry model to quantise")
     parser.add_argument("--methods", nargs="+", default=["int8", "int4"], help="methods to compare")
-    parser.add_argument("--groups", nargs="+", type=int, default=[32, 128], help="int4 group sizes")
+    parser.add_argument("--groups", nargs="+", type=int, default=[32, 64], help="int4 group sizes (SmolLM2: divisors of 576)")
     parser.add_argument("--new-tokens", type=int, default=32, help="tokens decoded when timing")
     parser.add_argument("--skip-tricks", action="store_true", help="only the quantisation table")
     args = parser.parse_args(argv)

@@ -137,3 +137,10 @@ def test_cli_refuses_bad_input_before_loading_anything(capsys, monkeypatch, tmp_
     assert code == 2 and "Unknown quantisation method 'int3'" in out.err
     code, out = _cli(capsys, monkeypatch, "en", "--method", "int4", "--group-size", "48")
     assert code == 2 and "power of two" in out.err
+
+
+def test_arena_takes_a_quantised_model_as_a_contestant():
+    from apps.arena.contestants import parse
+
+    c = parse("smollm2-135m-instruct+int4")
+    assert (c.kind, c.model, c.adapter) == ("model", "smollm2-135m-instruct+int4", None)
