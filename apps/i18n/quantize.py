@@ -11,7 +11,7 @@ STRINGS = {
         "the GGUF files; and finally measure the inference tricks one at a time.",
     ),
     "quantize.model": ("模型", "Model"),
-    "quantize.model.info": ("注册表里的生成模型，或本地文件夹", "A generative registry model or a local folder"),
+    "quantize.model.info": ("实验室自带的生成模型", "One of the lab's generative models"),
     "quantize.status": ("状态", "Status"),
     # by hand
     "quantize.byhand": ("① 亲手量化一个权重矩阵", "① Quantise one weight matrix by hand"),

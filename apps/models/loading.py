@@ -295,7 +295,8 @@ class ModelCache:
 
     def get(self, name: str, device: str | None = None, attn: str = "sdpa", variant: str = "lm",
             adapter: str | None = None) -> LoadedModel:
-        """`name` may be a model reference with an adapter (registry.model_ref)."""
+        """`name` may be a model reference with an adapter (registry.model_ref), or "m+int8" / "m+int4"
+        (apps.quantize makes the quantised copy from the cached "m"; "m" itself is never modified)."""
         if adapter is None:
             name, adapter = registry.split_ref(name)
         name, quant = registry.split_quant(name)  # "m+int8": quantised from the cached "m" on first use

@@ -84,7 +84,8 @@ def run(args) -> int:
         from apps.quantize.gguf_types import summary
 
         s = summary(args.model)
-        s.pop("tensors") if not args.json else None
+        if not args.json:
+            s.pop("tensors")  # 272+ rows: JSON only
         emit(s, args.json, f"{s['file']} ({s['file_mb']} MB, {s['bits_per_weight']} bits/weight)\n" + "\n".join(
             f"  {t['type']:<5} {t['tensors']:>4} tensors {t['bytes'] / 2**20:>8.1f} MB {t['bits_per_weight']:>6} bits/weight"
             for t in s["types"]))
