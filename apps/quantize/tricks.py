@@ -162,6 +162,8 @@ def prompt_lookup(lm: LoadedModel, prompt: str = COPY_PROMPT, max_new_tokens: in
                 break
         lookup_s = time.perf_counter() - t0
     new = new[:max_new_tokens]
+    if eos in new:  # an accepted guess may run past the end of the reply
+        new = new[:new.index(eos) + 1]
     result = {
         "new_tokens": len(new), "proposed": proposed, "accepted": accepted,
         "acceptance_rate": round(accepted / proposed, 4) if proposed else 0.0,
