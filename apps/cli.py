@@ -28,6 +28,7 @@ COMMANDS: list[str] = [
     "apps.arena.cli",
     "apps.course.cli",
     "apps.auth.cli",
+    "apps.quantize.cli",
 ]
 
 

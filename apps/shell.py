@@ -22,6 +22,7 @@ TABS: list[tuple[str, str]] = [
     ("rag", "apps.retrieval.view"),
     ("tasks", "apps.tasks.view"),
     ("finetune", "apps.finetune.view"),
+    ("quantize", "apps.quantize.view"),
     ("arena", "apps.arena.view"),
     ("classroom", "apps.auth.view"),
 ]

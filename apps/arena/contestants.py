@@ -7,6 +7,7 @@ A contestant is written as one short string, used by the CLI, the UI and the sto
     smollm2-135m-instruct@balanced                a decoding preset of apps.playground.decoding
     gemma-3-270m@do_sample=true,temperature=0.7   any GenerationConfig fields
     smollm2-135m-instruct+/path/to/adapter        a peft adapter on its base model
+    smollm2-135m-instruct+int8                    the model quantised on load (int8 / int4, apps.quantize)
     api:deepseek/deepseek-chat                    an OpenAI-compatible provider (apps.tasks.providers)
     api:custom/MODEL@http://host:8000/v1          the same, at a given base URL
 
@@ -157,7 +158,7 @@ def parse(spec: str | dict | Contestant) -> Contestant:
             raise LabError("arena.bad_contestant", spec=text, why=f"provider must be one of {', '.join(PRESETS)}")
         return Contestant(kind=API, model=model or PRESETS[provider].model, provider=provider,
                           base_url=base_url.strip() or None)
-    if "+" in text:
+    if "+" in text and registry.split_quant(text.partition("@")[0].strip())[1] is None:  # "m+int8" is a model
         base, _, adapter = text.partition("+")
         if not (Path(adapter) / "adapter_config.json").is_file():
             raise LabError("arena.bad_contestant", spec=text, why=f"no peft adapter (adapter_config.json) in {adapter}")
@@ -173,7 +174,7 @@ def parse(spec: str | dict | Contestant) -> Contestant:
 
 
 def _check_model(name: str, spec: str) -> None:
-    model_spec = registry.resolve(name)  # raises models.unknown with the choices
+    model_spec = registry.resolve(registry.split_quant(name)[0])  # raises models.unknown with the choices
     if model_spec.kind == registry.EMBEDDING:
         raise LabError("arena.bad_contestant", spec=spec, why="an embedding model cannot answer prompts")
 

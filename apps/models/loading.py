@@ -30,6 +30,8 @@ from apps.models import footprint, registry
 from apps.models.registry import CHAT, EMBEDDING, ModelSpec
 from apps.security import model_policy
 
+QUANT_CONFIG = "llmlab_quantization.json"  # marks a folder saved by apps.quantize.store
+
 # A hub lookup on a machine without internet must fail fast, not hang for minutes.
 os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
 os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
@@ -227,6 +229,10 @@ def load_model(
     dtype = dtype or pick_dtype(device)
     started = time.perf_counter()
     _quiet_transformers()
+    if spec.source == "local" and (Path(spec.folder) / QUANT_CONFIG).exists():
+        from apps.quantize.store import load_folder  # a folder saved by `llmlab quantize --output`
+
+        return load_folder(spec, device=device)
     try:
         path = model_dir(spec)
         # Offline, a hub id may still be in the local Hugging Face cache: look only there.
@@ -291,11 +297,13 @@ class ModelCache:
 
     def get(self, name: str, device: str | None = None, attn: str = "sdpa", variant: str = "lm",
             adapter: str | None = None) -> LoadedModel:
-        """`name` may be a model reference with an adapter (registry.model_ref)."""
+        """`name` may be a model reference with an adapter (registry.model_ref), or "m+int8" / "m+int4"
+        (apps.quantize makes the quantised copy from the cached "m"; "m" itself is never modified)."""
         if adapter is None:
             name, adapter = registry.split_ref(name)
+        name, quant = registry.split_quant(name)  # "m+int8": quantised from the cached "m" on first use
         spec = registry.resolve(name)
-        key = (spec.name, pick_device(device), attn, variant, adapter)
+        key = (spec.name + (f"+{quant}" if quant else ""), pick_device(device), attn, variant, adapter)
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)
@@ -307,8 +315,13 @@ class ModelCache:
                     return self._models[key]
             if adapter:
                 model_policy.check_adapter(adapter)
-            self._make_room(spec, footprint.estimate_bytes(spec, pick_dtype(key[1])))
-            loaded = load_model(spec, device=key[1], attn=attn, variant=variant, adapter=adapter)
+            if quant:  # a quantised copy of the (cached) full-precision model
+                from apps.quantize.methods import quantize_loaded
+
+                loaded = quantize_loaded(self.get(spec.name, key[1], attn, variant, adapter), quant)
+            else:
+                self._make_room(spec, footprint.estimate_bytes(spec, pick_dtype(key[1])))
+                loaded = load_model(spec, device=key[1], attn=attn, variant=variant, adapter=adapter)
             with self._lock:
                 if loaded.nbytes > self.budget:
                     raise LabError("models.too_big", name=spec.name, need_mb=loaded.nbytes >> 20,

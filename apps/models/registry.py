@@ -98,6 +98,17 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     return (base, adapter) if mark else (ref, None)
 
 
+# "smollm2-135m-instruct+int8": the same model with weight-only quantised Linear layers, made on load
+# by apps.quantize (a saved quantised folder is a plain local model reference instead).
+QUANT_METHODS = ("int8", "int4", "nf4", "bf16")
+
+
+def split_quant(ref: str) -> tuple[str, str | None]:
+    """"m+int8" → ("m", "int8"); anything else → (ref, None)."""
+    base, mark, method = (ref or "").rpartition("+")
+    return (base, method.lower()) if mark and base and method.lower() in QUANT_METHODS else (ref, None)
+
+
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
