@@ -30,10 +30,12 @@ GPU and CPU share this path: tensors live on `lm.device`, in the model's dtype (
 """
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 
 import torch
@@ -142,6 +144,8 @@ class BatchEngine:
         self._group: _Prefill | None = None
         self._pieces: dict[int, str] = {}  # token id → its text alone (decode is pure, so cache it)
         self.prefixes = _Prefixes(self)
+        self._stopping = False  # set at interpreter exit: the scheduler ends at its next turn
+        _ALL.add(self)
         self.steps = 0  # decode steps run (for benches and tests)
         self.max_rows_seen = 0
 
@@ -221,7 +225,7 @@ class BatchEngine:
 
     def _loop(self) -> None:
         idle_since = time.monotonic()
-        while True:
+        while not self._stopping:
             picked = []
             with self._cond:
                 for req in [r for r in self._waiting if r.stopped()]:
@@ -568,6 +572,20 @@ def _serving_model(lm, dtype: str):
 
 
 _ENGINES_LOCK = threading.Lock()
+_ALL: "weakref.WeakSet[BatchEngine]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """End every scheduler thread before the interpreter tears torch down: a thread still alive in
+    torch's thread pool at exit aborts the process ("terminate called without an active exception")."""
+    for engine in list(_ALL):
+        engine._stopping = True
+        with engine._cond:
+            engine._cond.notify_all()
+        thread = engine._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
 
 
 def engine_for(lm) -> BatchEngine:

@@ -33,7 +33,7 @@ def browser():
 def page(browser, live_url):
     """A fresh page (own cookies, English first) whose requests off this machine are blocked."""
     context = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en-US,en"},
-                                  viewport={"width": 1400, "height": 1000})
+                                  viewport={"width": 1920, "height": 1000})
     blocked: list[str] = []
 
     def guard(route):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 def context_for(browser):
     ctx = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en-US,en"},
-                              viewport={"width": 1400, "height": 1000})
+                              viewport={"width": 1920, "height": 1000})
     blocked: list[str] = []
 
     def guard(route):
