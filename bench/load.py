@@ -165,7 +165,7 @@ def single_stream(tokens: int) -> dict:
     try:
         from llama_cpp import Llama
     except ImportError:
-        out["llama_cpp"] = "not installed (pip install llama-cpp-python; see README)"
+        out["llama_cpp"] = "not installed (optional: see the README, One engine for the whole class)"
         return out
     llm = Llama(model_path=str(gguf_path(resolve(MODEL))), n_ctx=2048, n_threads=os.cpu_count(), verbose=False,
                 logits_all=False)

@@ -16,14 +16,13 @@ cancel event, max tokens and per-token log-probabilities with top-k alternatives
 distribution, exactly like the single-stream loop this replaced.
 
 Why our own loop and not transformers' `generate_batch` / `ContinuousBatchingManager` (5.x, paged
-cache): measured here (bench/load.py --engines), it served SmolLM2 on CPU at a similar aggregate rate,
-but it returns only the chosen token's log-probability after the logits processors, one generation
-config per manager (no per-request temperature/top-p/seed/stop) and no top-k alternatives, so the
-token view could not stay exact. Here the batch is one transformers `DynamicCache` with left padding
-(the same layout `generate()` uses for a padded batch): joining pads the shorter side on the left and
-concatenates rows; leaving selects rows and drops columns that are padding in every row. Padding costs
-attention work, not weight reads, and weight reads are what a CPU decode step pays for: batch 16 runs
-~7x the tokens of batch 1 in the same step time here.
+cache): read, not benchmarked here, it returns only the chosen token's log-probability after the logits
+processors, takes one generation config per manager (no per-request temperature/top-p/seed/stop) and
+no top-k alternatives, so the token view could not stay exact. Here the batch is one transformers
+`DynamicCache` with left padding (the layout `generate()` uses for a padded batch): joining pads the
+shorter side on the left and concatenates rows; leaving selects rows and drops columns that are padding
+in every row. Padding costs attention work, not weight reads, and weight reads are what a CPU decode
+step pays for: bench/load.py measured 30 streams at 11.8x a lone stream's tokens/s on 2 cores.
 
 Beam search stays outside the batch (generation.py runs it under the model's lock).
 GPU and CPU share this path: tensors live on `lm.device`, in the model's dtype (bf16 on CUDA).
@@ -560,10 +559,10 @@ def _trim(cache: DynamicCache, mask: torch.Tensor):
 
 def _serving_model(lm, dtype: str):
     """The module the engine runs: the loaded model itself, or (LLMLAB_ENGINE_DTYPE=bf16 on a CPU) a
-    bfloat16 copy of it. Decoding on a CPU is bound by reading the weights, so half the bytes decode
-    ~1.5x faster here (bench/load.py --single); the price is bf16 logits, so the token view then shows
-    that copy's probabilities, not the float32 model's. Off by default: the lab's numbers match
-    transformers' float32 ones."""
+    bfloat16 copy of it, an experiment: decoding on a CPU is bound by reading the weights, and half the
+    bytes ran a bare forward step 1.55x faster here, but a whole generate run was not faster
+    (bench/load.py --single compares both). The token view then shows bf16 probabilities. Off by
+    default: the lab's numbers match transformers' float32 ones."""
     if dtype not in ("bf16", "bfloat16") or lm.dtype == torch.bfloat16:
         return lm.model
     import copy
