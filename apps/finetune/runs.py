@@ -27,6 +27,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from apps.errors import LabError
@@ -216,3 +217,20 @@ def merge_and_export(run_id: str, out_dir: str | None = None, root: Path | None 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return str(target)
+
+
+def record_end(folder: Path, exc: BaseException) -> dict:
+    """Call inside the `except` of a training process: a stop (SIGTERM → KeyboardInterrupt) ends the
+    run as stopped and resumable; any other exception as failed, with a reason in both languages."""
+    from apps.errors import LabError
+    from apps.i18n import t
+
+    if isinstance(exc, KeyboardInterrupt):
+        return write_status(folder, state="stopped", ended=time.time(), pid=None,
+                            reason=t("finetune.stopped_reason", "en"), reason_zh=t("finetune.stopped_reason", "zh"))
+    traceback.print_exc()
+    if isinstance(exc, LabError):
+        en, zh = exc.message("en"), exc.message("zh")
+    else:
+        en = zh = f"{type(exc).__name__}: {str(exc).splitlines()[0][:400] if str(exc) else ''}"
+    return write_status(folder, state="failed", ended=time.time(), reason=en, reason_zh=zh, pid=None)

@@ -17,7 +17,6 @@ import signal
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -195,18 +194,8 @@ def main(cfg: RunConfig) -> dict:
                  "samples_per_s": result.metrics.get("train_samples_per_second")}
         print(f"saved {target}", flush=True)
         return runs.write_status(folder, state="finished", ended=time.time(), final=final, pid=None)
-    except KeyboardInterrupt:
-        from apps.i18n import t
-
-        return runs.write_status(folder, state="stopped", ended=time.time(), pid=None,
-                                 reason=t("finetune.stopped_reason", "en"), reason_zh=t("finetune.stopped_reason", "zh"))
-    except Exception as exc:  # noqa: BLE001 - every failure ends as a failed run with a readable reason
-        traceback.print_exc()
-        if isinstance(exc, LabError):
-            en, zh = exc.message("en"), exc.message("zh")
-        else:
-            en = zh = f"{type(exc).__name__}: {str(exc).splitlines()[0][:400] if str(exc) else ''}"
-        return runs.write_status(folder, state="failed", ended=time.time(), reason=en, reason_zh=zh, pid=None)
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every end is recorded with its reason
+        return runs.record_end(folder, exc)
 
 
 def build_parser() -> argparse.ArgumentParser:

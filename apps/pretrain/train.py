@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 import time
-import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -251,18 +250,8 @@ def main(cfg: PretrainConfig, data: Data | None = None, owner: str = "") -> dict
         final.update(seconds=round(time.time() - started, 2), output=str(folder), data=data.report)
         print(f"saved {folder}", file=sys.stderr, flush=True)
         return runs.write_status(folder, state="finished", ended=time.time(), final=final, pid=None)
-    except KeyboardInterrupt:
-        from apps.i18n import t
-
-        return runs.write_status(folder, state="stopped", ended=time.time(), pid=None,
-                                 reason=t("finetune.stopped_reason", "en"), reason_zh=t("finetune.stopped_reason", "zh"))
-    except Exception as exc:  # noqa: BLE001 - every failure ends as a failed run with a readable reason
-        traceback.print_exc()
-        if isinstance(exc, LabError):
-            en, zh = exc.message("en"), exc.message("zh")
-        else:
-            en = zh = f"{type(exc).__name__}: {str(exc).splitlines()[0][:400] if str(exc) else ''}"
-        return runs.write_status(folder, state="failed", ended=time.time(), reason=en, reason_zh=zh, pid=None)
+    except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every end is recorded with its reason
+        return runs.record_end(folder, exc)
 
 
 def build_parser() -> argparse.ArgumentParser:
