@@ -29,9 +29,9 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, live_url):
-    """A fresh page (own cookies, English first) whose requests off this machine are blocked."""
+def offline_context(browser):
+    """A browser context (own cookies, English first, 1920 px so every tab shows) whose requests off
+    this machine are blocked and listed in `context.blocked`."""
     context = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en-US,en"},
                                   viewport={"width": 1920, "height": 1000})
     blocked: list[str] = []
@@ -45,6 +45,21 @@ def page(browser, live_url):
             route.abort()
 
     context.route("**/*", guard)
+    context.blocked = blocked
+    return context
+
+
+@pytest.fixture
+def new_context(browser):
+    """new_context() -> an offline_context of its own (several users in one test)."""
+    return lambda: offline_context(browser)
+
+
+@pytest.fixture
+def page(browser, live_url):
+    """A fresh page (own cookies, English first) whose requests off this machine are blocked."""
+    context = offline_context(browser)
+    blocked = context.blocked
     pg = context.new_page()
     pg.blocked_requests = blocked
     pg.set_default_timeout(60_000)

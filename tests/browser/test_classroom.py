@@ -3,30 +3,11 @@ Cara's name is the signed-in one (no name box), Dan cannot open the teacher's pa
 the roster; signing out ends the session. Every request off this machine is blocked (no CDN)."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def context_for(browser):
-    ctx = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en-US,en"},
-                              viewport={"width": 1920, "height": 1000})
-    blocked: list[str] = []
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    ctx.route("**/*", guard)
-    ctx.blocked = blocked
-    return ctx
 
 
 def sign_in_page(ctx, base, code, name, password):
@@ -44,9 +25,9 @@ def sign_in_page(ctx, base, code, name, password):
     return page
 
 
-def test_two_students_and_a_teacher(browser, classroom_lab):
+def test_two_students_and_a_teacher(new_context, classroom_lab):
     base, code = classroom_lab["base"], classroom_lab["info"]["code"]
-    contexts = [context_for(browser) for _ in range(3)]
+    contexts = [new_context() for _ in range(3)]
     try:
         cara_ctx, dan_ctx, teacher_ctx = contexts
         # a wrong password: the page says so, in English, and no cookie is set
