@@ -263,7 +263,11 @@ def build(ctx: ui.ShellContext) -> dict:
 
     def on_tick(run_id, ids, lang, request: gr.Request = None):
         owner = _owner(request)
-        queue = pd.DataFrame([{t("pretrain.col.run", lang): r["run_id"], t("pretrain.col.state", lang):
+        from apps.auth.users import may_access
+
+        # everyone sees the queue's length and their place in it, only their own run ids (as in fine-tuning)
+        queue = pd.DataFrame([{t("pretrain.col.run", lang): r["run_id"] if may_access(owner, r["owner"])
+                               else t("finetune.someone_else", lang), t("pretrain.col.state", lang):
                                t(f"finetune.state.{r['state']}", lang), "#": r["position"]} for r in runner.queue()])
         keep = [gr.update()] * 6
         scaling_out = [gr.update(), gr.update()]
