@@ -38,7 +38,7 @@ def source_choices(lang):
 
 def local_models(with_adapters: bool = True) -> list[str]:
     """Registry models, plus finished adapters (personal mode only: in a class they are their owners')."""
-    return [n for n in registry.names() if n not in registry.names("embedding")] + \
+    return [n for n in registry.names() if n not in registry.names("embedding")] + registry.quantized_names() + \
         ([f"{b}+{p}" for b, p in C.finished_adapters()] if with_adapters else [])
 
 

@@ -103,6 +103,15 @@ def split_ref(ref: str) -> tuple[str, str | None]:
 QUANT_METHODS = ("int8", "int4", "nf4", "bf16")
 
 
+# The variants offered next to each generative model in the Playground, the Arena and /v1: the ones
+# that run on any CPU (nf4 needs CUDA; bf16 matmuls are slow on most CPUs).
+OFFERED_QUANT = ("int8", "int4")
+
+
+def quantized_names(offline_only: bool = True) -> list[str]:
+    return [f"{s.name}+{m}" for s in list_models(offline_only=offline_only) if s.kind != EMBEDDING for m in OFFERED_QUANT]
+
+
 def split_quant(ref: str) -> tuple[str, str | None]:
     """"m+int8" → ("m", "int8"); anything else → (ref, None)."""
     base, mark, method = (ref or "").rpartition("+")

@@ -25,6 +25,7 @@ def model_choices(user=None) -> list[tuple[str, str]]:
     from apps.finetune import runs
 
     choices = [(s.name, s.name) for s in registry.list_models() if s.kind != registry.EMBEDDING]
+    choices += [(n, n) for n in registry.quantized_names()]  # apps.quantize makes them on first use
     if user is None:
         return choices
     choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
