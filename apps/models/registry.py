@@ -73,6 +73,22 @@ REGISTRY: dict[str, ModelSpec] = {
             hub_id="Qwen/Qwen3-0.6B",
             offline=False,
         ),
+        ModelSpec(  # Space mode's default chat model (apps/space), preloaded at the Space's build
+            name="smollm2-360m-instruct",
+            kind=CHAT,
+            source="hub",
+            description=("SmolLM2-360M 指令微调版（对话，需联网下载）", "SmolLM2-360M Instruct (chat, downloads when online)"),
+            hub_id="HuggingFaceTB/SmolLM2-360M-Instruct",
+            offline=False,
+        ),
+        ModelSpec(  # Space mode's default embedder: Chinese and English in one vector space
+            name="multilingual-e5-small",
+            kind=EMBEDDING,
+            source="hub",
+            description=("multilingual-e5-small 多语言句向量（需联网下载）", "multilingual-e5-small sentence embeddings (100 languages, downloads when online)"),
+            hub_id="intfloat/multilingual-e5-small",
+            offline=False,
+        ),
         ModelSpec(
             name="bge-small-zh-v1.5",
             kind=EMBEDDING,

@@ -208,7 +208,19 @@ def _model_card(name: str) -> dict:
 def mount(app: FastAPI, cache=None, api_key: str | None = None) -> None:
     """Add the /v1 routes to an existing app (the UI server). Key: argument, else $LLMLAB_API_KEY."""
     key = api_key if api_key is not None else os.environ.get("LLMLAB_API_KEY") or None
+    from apps.space.mode import api_open
+
+    if not key and not api_open():  # a public Space is not a free model API: closed until its owner sets a key
+        app.add_api_route("/v1/{path:path}", _closed, methods=["GET", "POST"], include_in_schema=False)
+        return
     app.include_router(build_router(Engine(cache), key))
+
+
+async def _closed(request: Request):
+    from apps.i18n import lang_from_accept, t
+
+    lang = lang_from_accept(request.headers.get("accept-language", ""))
+    return _error_response(ServingError(403, t("space.api_closed", lang), code="api_closed"))
 
 
 def create_app(cache=None, api_key: str | None = None) -> FastAPI:
