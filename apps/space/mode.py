@@ -79,3 +79,20 @@ def api_open(env=None) -> bool:
     """/v1 on a Space only with LLMLAB_API_KEY set (a public Space must not be a free model API)."""
     env = env if env is not None else os.environ
     return not on_space(env) or bool(env.get("LLMLAB_API_KEY"))
+
+
+def notices(env=None) -> list[str]:
+    """The i18n keys of what a Space visitor should know up front (empty off a Space): state that
+    will not survive a restart, models that fell back to the offline ones, CPU-only hardware."""
+    if not on_space(env):
+        return []
+    keys = [] if storage(env)["durable"] else ["space.not_durable"]
+    if default_model("chat", env)[1]:
+        keys.append("space.offline_fallback")
+    import torch
+
+    from apps.space.gpu import zero_gpu
+
+    if not zero_gpu() and not torch.cuda.is_available():
+        keys.append("space.cpu_only")
+    return keys

@@ -59,6 +59,13 @@ def test_storage_is_durable_only_where_it_survives_a_restart(tmp_path):
     assert not mode.api_open({"SPACE_ID": "me/lab"}) and mode.api_open({"SPACE_ID": "me/lab", "LLMLAB_API_KEY": "k"})
 
 
+def test_a_space_visitor_is_told_what_does_not_last(tmp_path, monkeypatch):
+    monkeypatch.setattr(mode, "_available", lambda hub_id: False)
+    assert mode.notices({}) == []
+    keys = mode.notices({"SPACE_ID": "me/lab", "LLMLAB_HOME": str(tmp_path)})
+    assert keys == ["space.not_durable", "space.offline_fallback", "space.cpu_only"]
+
+
 def test_gpu_wrapper_runs_the_function_on_cpu_when_spaces_reports_no_gpu():
     import spaces  # noqa: F401 - the real package, as on a Space
     import torch
