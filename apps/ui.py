@@ -122,6 +122,18 @@ def _headers(request) -> dict:
         return {}
 
 
+def lab_addresses(request: gr.Request | None) -> tuple[str, str]:
+    """(the lab's /v1 as this server reaches itself, as the learner's browser reaches it): from the
+    socket the request came in on and its Host headers, so any port and any proxy work
+    (apps.tasks.endpoint); without a request, the configured default."""
+    from apps.tasks import endpoint
+    from apps.tasks.providers import ProviderConfig
+
+    raw = getattr(request, "request", None) if request is not None else None
+    own = endpoint.own_base((getattr(raw, "scope", None) or {}).get("server")) or ProviderConfig("lab").url
+    return own, endpoint.public_base(_headers(request), own)
+
+
 def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) -> None:
     """Guard every event of `demo` in one place, before Gradio preprocesses anything:
 

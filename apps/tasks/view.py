@@ -47,33 +47,21 @@ def forget_key(preset: str, keys: dict, lang: str):
     return keys, key_status(keys, preset, lang)
 
 
-def lab_addresses(request: gr.Request | None) -> tuple[str, str]:
-    """(the lab's /v1 as this server reaches itself, as the learner's browser reaches it): from the
-    socket the request came in on and its Host headers, so any port and any proxy work."""
-    raw = getattr(request, "request", None) if request is not None else None
-    own = endpoint.own_base((getattr(raw, "scope", None) or {}).get("server")) or ProviderConfig("lab").url
-    try:
-        headers = {k.lower(): v for k, v in dict(request.headers).items()} if request is not None else {}
-    except Exception:  # noqa: BLE001 - no readable headers: the server's own address will do
-        headers = {}
-    return own, endpoint.public_base(headers, own)
-
-
 def on_preset(preset: str, keys: dict, lang: str, request: gr.Request = None):
     spec = PRESETS[preset]
-    url = lab_addresses(request)[0] if preset == "lab" else (spec.base_url or "")
+    url = ui.lab_addresses(request)[0] if preset == "lab" else (spec.base_url or "")
     return (gr.update(value=url), gr.update(value=spec.model), key_status(keys, preset, lang),
             endpoint.key_source(spec, lang))
 
 
 def snippet_intro(lang: str, request: gr.Request = None) -> str:
-    return t("tasks.snippets_intro", lang, url=lab_addresses(request)[1])
+    return t("tasks.snippets_intro", lang, url=ui.lab_addresses(request)[1])
 
 
 def on_load(request: gr.Request = None):
     """The page's first screen (in the browser's language, as the shell picks it): the lab's real
     address in the base URL box, and the snippets."""
-    own, public = lab_addresses(request)
+    own, public = ui.lab_addresses(request)
     code = endpoint.snippets(public, PRESETS["lab"].model)
     lang = lang_from_accept(request.headers.get("accept-language") if request is not None else None)
     return own, snippet_intro(lang, request), code["curl"], code["python"]
@@ -241,14 +229,14 @@ def build(ctx: ui.ShellContext) -> dict:
                 progress=gr.Progress(), request: gr.Request = None):
         ctx.quotas.generation(ctx.user(request))
         return run_summaries(preset, base_url, model, keys, sample, upload, text_lang, length, limit, template, fmt,
-                             lang, progress, lab_url=lab_addresses(request)[0])
+                             lang, progress, lab_url=ui.lab_addresses(request)[0])
 
     @ui.friendly
     def cls_run(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang, template,
                 fmt, lang, progress=gr.Progress(), request: gr.Request = None):
         ctx.quotas.generation(ctx.user(request))
         return run_classify(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang,
-                            template, fmt, lang, progress, lab_url=lab_addresses(request)[0])
+                            template, fmt, lang, progress, lab_url=ui.lab_addresses(request)[0])
 
     c["tasks.sum_run"].click(sum_run, [*provider, s_sample, s_upload, s_lang, s_length, s_limit, s_template, fmt,
                                              ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private",
