@@ -132,6 +132,15 @@ def names(kind: str | None = None, offline_only: bool = True) -> list[str]:
     return [s.name for s in list_models(kind, offline_only)]
 
 
+def choices(kind: str | None = None, exclude: str | None = EMBEDDING) -> list[tuple[str, str]]:
+    """(label, name) pairs for a dropdown: every registry model, the ones that must be downloaded
+    marked so in both languages (a dropdown label cannot follow the language switch)."""
+    from apps.i18n import both
+
+    return [(s.name if s.offline else f"{s.name} ({both('models.online_only')})", s.name)
+            for s in list_models(kind) if s.kind != exclude]
+
+
 def _kind_of_folder(folder: Path) -> str:
     if (folder / "modules.json").exists() or (folder / "config_sentence_transformers.json").exists():
         return EMBEDDING

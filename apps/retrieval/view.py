@@ -72,8 +72,8 @@ def model_languages(model: str, provider) -> tuple[str, ...]:
     return spec.languages if spec is not None else ("zh", "en")
 
 
-def generator_choices() -> list[str]:
-    return [s.name for s in registry.list_models() if s.kind != registry.EMBEDDING]
+def generator_choices() -> list[tuple[str, str]]:
+    return registry.choices()
 
 
 def latency_labels(lang) -> dict:
@@ -218,7 +218,7 @@ def build(ctx: ui.ShellContext) -> dict:
                                          **ui.texts("rag.strategy", L))
             c["rag.index_type"] = gr.Radio(list(KINDS), value="flat", elem_id="rag-index-type",
                                            **ui.texts("rag.index_type", L))
-            c["rag.embedder"] = gr.Dropdown(registry.names("embedding", offline_only=False), value=DEFAULT_EMBEDDER,
+            c["rag.embedder"] = gr.Dropdown(registry.choices(registry.EMBEDDING, exclude=None), value=DEFAULT_EMBEDDER,
                                             allow_custom_value=True, elem_id="rag-embedder", **ui.texts("rag.embedder", L))
             c["rag.build"] = gr.Button(t("rag.build", L), variant="primary", elem_id="rag-build")
             c["rag.status"] = gr.Markdown(t("rag.status.none", L), elem_id="rag-status")

@@ -10,6 +10,7 @@ import os
 import tempfile
 
 import gradio as gr
+import pandas as pd
 
 from apps import ui
 from apps.errors import LabError
@@ -85,8 +86,10 @@ def _save(rows: list[dict], stem: str, fmt: str) -> str:
     return str(batch.write_results(rows, os.path.join(folder, f"{stem}.{fmt}")))
 
 
-def _table(rows: list[dict], columns: list[str]) -> list[list]:
-    return [[r.get(c, "") if r.get(c) is not None else "" for c in columns] for r in rows]
+def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Named columns: a bare list of lists would show Gradio's placeholder headers "1 2 3"."""
+    return pd.DataFrame([[r.get(c, "") if r.get(c) is not None else "" for c in columns] for r in rows],
+                        columns=columns)
 
 
 def _totals_md(result: dict, lang: str) -> str:
