@@ -187,10 +187,10 @@ def build(ctx: ui.ShellContext) -> dict:
     bot_inputs = [chatbot, c["playground.model"], c["playground.system"], *decoding, ctx.lang]
     bot_outputs = [chatbot, stats_md, cancel_state, *token_outputs]
     send_event = box.submit(add_user, [box, chatbot, ctx.lang], [box, chatbot],
-                                  api_visibility="private").then(
+                                  api_visibility="private", show_progress="hidden").then(
         respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
     click_event = c["playground.send"].click(add_user, [box, chatbot, ctx.lang], [box, chatbot],
-                                  api_visibility="private").then(
+                                  api_visibility="private", show_progress="hidden").then(
         respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
 
     def drop_last_reply(history):
