@@ -61,7 +61,7 @@ def reshaped_note(tokens: list, cfg: GenerationConfig, lang: str) -> str:
 
 
 def prob_bars(tokens: list) -> tuple[list[str], list[float]]:
-    """(bar labels '1 Paris', probabilities): one bar per reply token, in order, labelled by its
-    1-based position and text, so the axis covers exactly the bars drawn."""
-    labels = [f"{i + 1} {tok.text.strip() or '∅'}"[:24] for i, tok in enumerate(tokens)]
+    """(bar labels '0 Paris', probabilities): one bar per reply token, in order, labelled by its
+    position (as in the alternatives table and the note) and text: the axis covers the bars drawn."""
+    labels = [f"{i} {tok.text.strip() or '∅'}"[:24] for i, tok in enumerate(tokens)]
     return labels, [round(math.exp(tok.logprob), 4) for tok in tokens]

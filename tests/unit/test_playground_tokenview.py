@@ -31,4 +31,4 @@ def test_greedy_is_greedy_by_default_and_a_penalty_is_said():
 
 def test_chart_bars_are_labelled_by_position_and_token():
     labels, probs = tokenview.prob_bars([tok(0, 5, [5]), tok(1, 6, [6])])
-    assert labels == ["1 t0", "2 t1"] and probs == [0.5, 0.5]
+    assert labels == ["0 t0", "1 t1"] and probs == [0.5, 0.5]
