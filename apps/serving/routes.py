@@ -24,6 +24,7 @@ import uuid
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from apps.models import registry
 from apps.models.generation import GenerationConfig
 from apps.serving.engine import Engine, client_id
 from apps.serving.schemas import ChatRequest, CompletionRequest, EmbeddingRequest, ServingError, parse
@@ -202,7 +203,13 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
 
 
 def _model_card(name: str) -> dict:
-    return {"id": name, "object": "model", "created": 0, "owned_by": "llmlab"}
+    """An OpenAI model object; `available_offline` (ours) says whether it runs without a download."""
+    spec = registry.REGISTRY.get(name)
+    offline = spec.offline if spec is not None else True
+    card = {"id": name, "object": "model", "created": 0, "owned_by": "llmlab", "available_offline": offline}
+    if not offline:
+        card["note"] = "downloads from the Hugging Face hub on first use: needs internet"
+    return card
 
 
 def mount(app: FastAPI, cache=None, api_key: str | None = None) -> None:

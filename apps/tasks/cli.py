@@ -125,6 +125,7 @@ def run_classify(args) -> int:
 def run_presets(args) -> int:
     rows = [{"preset": p.key, "name": p.label[1],
              "base_url": ProviderConfig("lab").url if p.key == "lab" else p.base_url, "model": p.model, "env": p.env_var,
+             "key_site": p.key_site,
              "price_per_1M_tokens": [p.price_in, p.price_out, p.currency]} for p in PRESETS.values()]
     emit(rows, args.json, "\n".join(f"{r['preset']:9} {r['model'] or '-':24} {r['base_url'] or '-':52} "
                                     f"{'$' + r['env'] if r['env'] else '-'}" for r in rows))

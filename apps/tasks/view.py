@@ -10,12 +10,13 @@ import os
 import tempfile
 
 import gradio as gr
+import pandas as pd
 
 from apps import ui
 from apps.errors import LabError
-from apps.i18n import DEFAULT_LANG, t
+from apps.i18n import DEFAULT_LANG, lang_from_accept, t
 from apps.plotting import caption_lang
-from apps.tasks import batch, classify, plots, summarize
+from apps.tasks import batch, classify, endpoint, plots, summarize
 from apps.tasks.providers import PRESETS, ProviderConfig
 
 L = DEFAULT_LANG
@@ -47,15 +48,29 @@ def forget_key(preset: str, keys: dict, lang: str):
     return keys, key_status(keys, preset, lang)
 
 
-def on_preset(preset: str, keys: dict, lang: str):
+def on_preset(preset: str, keys: dict, lang: str, request: gr.Request = None):
     spec = PRESETS[preset]
-    url = ProviderConfig("lab").url if preset == "lab" else (spec.base_url or "")
-    return gr.update(value=url), gr.update(value=spec.model), key_status(keys, preset, lang)
+    url = ui.lab_addresses(request)[0] if preset == "lab" else (spec.base_url or "")
+    return (gr.update(value=url), gr.update(value=spec.model), key_status(keys, preset, lang),
+            endpoint.key_source(spec, lang))
 
 
-def _config(preset, base_url, model, keys) -> ProviderConfig:
+def snippet_intro(lang: str, request: gr.Request = None) -> str:
+    return t("tasks.snippets_intro", lang, url=ui.lab_addresses(request)[1])
+
+
+def on_load(request: gr.Request = None):
+    """The page's first screen (in the browser's language, as the shell picks it): the lab's real
+    address in the base URL box, and the snippets."""
+    own, public = ui.lab_addresses(request)
+    code = endpoint.snippets(public, PRESETS["lab"].model)
+    lang = lang_from_accept(request.headers.get("accept-language") if request is not None else None)
+    return own, snippet_intro(lang, request), code["curl"], code["python"]
+
+
+def _config(preset, base_url, model, keys, lab_url=None) -> ProviderConfig:
     return ProviderConfig(preset, base_url=(base_url or "").strip() or None, model=(model or "").strip() or None,
-                          api_key=(keys or {}).get(preset))
+                          api_key=(keys or {}).get(preset), lab_url=lab_url)
 
 
 def _items(sample: str, upload) -> list[dict]:
@@ -71,22 +86,24 @@ def _save(rows: list[dict], stem: str, fmt: str) -> str:
     return str(batch.write_results(rows, os.path.join(folder, f"{stem}.{fmt}")))
 
 
-def _table(rows: list[dict], columns: list[str]) -> list[list]:
-    return [[r.get(c, "") if r.get(c) is not None else "" for c in columns] for r in rows]
+def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Named columns: a bare list of lists would show Gradio's placeholder headers "1 2 3"."""
+    return pd.DataFrame([[r.get(c, "") if r.get(c) is not None else "" for c in columns] for r in rows],
+                        columns=columns)
 
 
 def _totals_md(result: dict, lang: str) -> str:
     tot = result["totals"]
+    cost = endpoint.format_cost(tot["cost"], result.get("currency"), (result.get("provider") or {}).get("preset"), lang)
     return t("tasks.totals", lang, items=tot["items"], errors=tot["errors"], pt=tot["prompt_tokens"],
-             ct=tot["completion_tokens"], latency=tot["mean_latency_s"], cost=f"{tot['cost']:.6f}",
-             currency=result.get("currency") or "")
+             ct=tot["completion_tokens"], latency=tot["mean_latency_s"], cost=cost)
 
 
 @ui.friendly
 def run_summaries(preset, base_url, model, keys, sample, upload, text_lang, length, limit, template, fmt, lang,
-                  progress=gr.Progress()):
+                  progress=gr.Progress(), lab_url=None):
     items = _items(sample, upload)[: int(limit) or None]
-    cfg = _config(preset, base_url, model, keys)
+    cfg = _config(preset, base_url, model, keys, lab_url)
     progress((0, len(items)), desc=t("tasks.running", lang))
     result = summarize.run(cfg, items, template, int(length), text_lang,
                            progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
@@ -100,7 +117,7 @@ def run_summaries(preset, base_url, model, keys, sample, upload, text_lang, leng
 
 @ui.friendly
 def run_classify(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang, template,
-                 fmt, lang, progress=gr.Progress()):
+                 fmt, lang, progress=gr.Progress(), lab_url=None):
     items = _items(sample, upload)
     train, test = classify.split_items(items)
     if int(limit):
@@ -108,7 +125,7 @@ def run_classify(preset, base_url, model, keys, sample, upload, labels, method, 
     needs_provider = method in ("zero-shot", "few-shot")
     progress((0, len(test)), desc=t("tasks.running", lang))
     result = classify.run([dict(i, split="train") for i in train] + [dict(i, split="test") for i in test], method, [labels] if labels else None,
-                          _config(preset, base_url, model, keys) if needs_provider else None, template, text_lang,
+                          _config(preset, base_url, model, keys, lab_url) if needs_provider else None, template, text_lang,
                           int(shots), progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
     rep = result["report"]
     if rep:
@@ -138,6 +155,13 @@ def build(ctx: ui.ShellContext) -> dict:
             c["tasks.key_save"] = gr.Button(t("tasks.key_save", L), elem_id="tasks-key-save", scale=1)
             c["tasks.key_forget"] = gr.Button(t("tasks.key_forget", L), elem_id="tasks-key-forget", scale=1)
         status = gr.Markdown(key_status({}, "lab", L), elem_id="tasks-key-status")
+        key_src = gr.Markdown(endpoint.key_source(PRESETS["lab"], L), elem_id="tasks-key-source")
+    with gr.Accordion(t("tasks.snippets", L), open=False, elem_id="tasks-snippets") as c["tasks.snippets"]:
+        snip_intro = gr.Markdown(elem_id="tasks-snippet-url")
+        c["tasks.snippet_curl"] = gr.Code(language="shell", interactive=False, elem_id="tasks-snippet-curl",
+                                          **ui.texts("tasks.snippet_curl", L))
+        c["tasks.snippet_python"] = gr.Code(language="python", interactive=False, elem_id="tasks-snippet-python",
+                                            **ui.texts("tasks.snippet_python", L))
     c.update({"tasks.preset": preset, "tasks.base_url": base_url, "tasks.model": model, "tasks.key": key_box})
     fmt = gr.Radio(["csv", "jsonl"], value="csv", elem_id="tasks-format", **ui.texts("tasks.format", L))
     c["tasks.format"] = fmt
@@ -185,7 +209,11 @@ def build(ctx: ui.ShellContext) -> dict:
               "tasks.cls_rows": k_table, "tasks.cls_download": k_file})
 
     # ---- provider and key
-    preset.change(on_preset, [preset, keys, ctx.lang], [base_url, model, status], queue=False, api_visibility="private")
+    preset.change(on_preset, [preset, keys, ctx.lang], [base_url, model, status, key_src], queue=False,
+                  api_visibility="private")
+    # On page load: this server's real address (any port, any proxy) replaces the default guess.
+    snippet_outputs = [base_url, snip_intro, c["tasks.snippet_curl"], c["tasks.snippet_python"]]
+    gr.on(None, on_load, None, snippet_outputs, queue=False, api_visibility="private")
     for trigger in (key_box.submit, c["tasks.key_save"].click):
         trigger(store_key, [key_box, preset, keys, ctx.lang], [keys, key_box, status], queue=False,
                 api_visibility="private")
@@ -204,14 +232,14 @@ def build(ctx: ui.ShellContext) -> dict:
                 progress=gr.Progress(), request: gr.Request = None):
         ctx.quotas.generation(ctx.user(request))
         return run_summaries(preset, base_url, model, keys, sample, upload, text_lang, length, limit, template, fmt,
-                             lang, progress)
+                             lang, progress, lab_url=ui.lab_addresses(request)[0])
 
     @ui.friendly
     def cls_run(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang, template,
                 fmt, lang, progress=gr.Progress(), request: gr.Request = None):
         ctx.quotas.generation(ctx.user(request))
         return run_classify(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang,
-                            template, fmt, lang, progress)
+                            template, fmt, lang, progress, lab_url=ui.lab_addresses(request)[0])
 
     c["tasks.sum_run"].click(sum_run, [*provider, s_sample, s_upload, s_lang, s_length, s_limit, s_template, fmt,
                                              ctx.lang], [s_md, s_plot, s_table, s_file], api_visibility="private",
@@ -224,4 +252,7 @@ def build(ctx: ui.ShellContext) -> dict:
     lang_mirror = gr.Textbox(L, visible=False)
     ctx.on_lang(lambda lang: [gr.update(choices=preset_choices(lang)), lang], [preset, lang_mirror])
     lang_mirror.change(key_status, [keys, preset, lang_mirror], status, queue=False, api_visibility="private")
+    lang_mirror.change(lambda p, lang: endpoint.key_source(PRESETS[p], lang), [preset, lang_mirror], key_src,
+                       queue=False, api_visibility="private")
+    lang_mirror.change(snippet_intro, lang_mirror, snip_intro, queue=False, api_visibility="private")
     return c

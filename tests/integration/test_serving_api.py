@@ -22,6 +22,8 @@ def test_models_lists_registry(client):
     ids = [m.id for m in client.models.list().data]
     assert {CHAT, BASE, EMB} <= set(ids)
     assert client.models.retrieve(CHAT).id == CHAT
+    offline = {m.id: m.model_extra.get("available_offline") for m in client.models.list().data}
+    assert offline[CHAT] is True and offline["qwen3-0.6b"] is False  # a hub model says it needs internet
 
 
 def test_quantized_variant_is_listed_and_answers(client):
