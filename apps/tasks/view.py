@@ -132,7 +132,7 @@ def _marked(sample, upload, limit) -> list[dict]:
 
 @ui.friendly
 def compare_methods(sample, upload, labels, shots, limit, text_lang, template, lang, progress=gr.Progress()):
-    """Every offline method on the same items, one row each, the best first in bold."""
+    """Every offline method on the same items, one row each, and which scored best."""
     progress((0, len(classify.VARIANTS)), desc=t("tasks.running", lang))
     result = classify.compare(_marked(sample, upload, limit), [labels] if labels else None, text_lang, int(shots),
                               template, progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
