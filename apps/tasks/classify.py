@@ -168,6 +168,9 @@ def run(items: list[dict], method: str = DEFAULT_METHOD, labels: list[str] | Non
                     "cost": round(estimate_cost(cfg, usage)[0], 6)}
 
         rows = batch.run_items(test, one, progress)
+        for row, item in zip(rows, test):  # a failed request is a wrong answer, never a dropped item
+            row.setdefault("text", item["text"])
+            row.setdefault("gold", item.get("label", ""))
         result.update(template=template, provider=cfg.public(), currency=cfg.spec.currency, examples=len(examples),
                       example_prompt=transcript(messages(template, test[0]["text"], labels, examples, lang)))
     else:

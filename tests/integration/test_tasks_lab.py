@@ -61,7 +61,7 @@ def test_zero_and_few_shot_count_every_answer(lab_api, smollm):
         assert sum(map(sum, rep["confusion"])) == 3  # unparsed answers are counted, not dropped
         assert rep["unparsed"] == sum(r["pred"] is None for r in result["rows"])
         for row in result["rows"]:  # a label is read iff the reply names one (whole words)
-            named = [lab for lab in ("sports", "tech") if re.search(rf"\b{lab}\b", row["raw"].lower())]
+            named = [lab for lab in ("sports", "tech") if re.search(rf"\b{lab}\b", row.get("raw", "").lower())]
             assert (row["pred"] is None) == (not named) and (row["pred"] is None or row["pred"] in named)
     # few-shot examples are chat turns: the example's label is the assistant's whole answer
     assert "[user]\nClassify the headline" in result["example_prompt"]
@@ -102,7 +102,8 @@ def test_likelihood_scores_equal_a_plain_forward_pass(gemma):
         want = sum(float(logp[len(context) - 1 + k, t]) for k, t in enumerate(ids))
         assert abs(got - want) < 1e-2
     assert fast[0] > fast[1]  # a navy headline is military
-    rows = classify.run(_heldout("zh")[:24] + _heldout("zh")[-2:], "likelihood", lang="zh", shots=1)["rows"]
+    rows = classify.run(_heldout("zh")[:24] + _heldout("zh")[-2:], "likelihood", HELD_LABELS["zh"], lang="zh",
+                        shots=1)["rows"]
     assert len(rows) == 2 and all(r["pred"] in HELD_LABELS["zh"] and len(r["scores"]) == 5 for r in rows)
 
 
