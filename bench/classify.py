@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 from pathlib import Path
 
 from apps.tasks import batch, classify
@@ -38,12 +39,21 @@ def main() -> None:
     cfg = None if args.no_chat else ProviderConfig("local", model="smollm2-135m-instruct")
     out = {"machine": platform.processor() or platform.machine(), "default": classify.DEFAULT_METHOD,
            "default_embedder": classify.DEFAULT_EMBEDDER, "results": {}}
+    plan = list(classify.VARIANTS) + ([] if args.no_chat else [("zero-shot", None), ("few-shot", None)])
     for lang in args.lang:
-        items = heldout_items(lang)
-        result = classify.compare(items, LABELS[lang], lang, shots=2, cfg=cfg)
-        out["results"][lang] = {"train": sum(i["split"] == "train" for i in items),
-                                "test": sum(i["split"] == "test" for i in items), "rows": result["rows"],
-                                "best": result["best"]}
+        out["results"][lang] = {"rows": []}
+    for variant in plan:  # method by method, both languages, each row reported as soon as it is measured
+        for lang in args.lang:
+            items = heldout_items(lang)
+            chat = variant[0].endswith("shot")
+            result = classify.compare(items, LABELS[lang], lang, shots=2, cfg=cfg if chat else None,
+                                      variants=(variant,))
+            rows = result["rows"]
+            out["results"][lang]["rows"] += rows
+            print(json.dumps({"lang": lang, **rows[0]}, ensure_ascii=False), file=sys.stderr, flush=True)
+    for lang in args.lang:
+        rows = out["results"][lang]["rows"]
+        out["results"][lang]["best"] = max(rows, key=lambda r: (r["accuracy"], r["macro_f1"]))
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
 

@@ -223,10 +223,13 @@ def compare(items: list[dict], labels: list[str] | None = None, lang: str = "en"
             template: str | None = None, cfg: ProviderConfig | None = None, variants=VARIANTS,
             progress=None) -> dict:
     """Every offline method (and, given a provider, zero- and few-shot) on the same items, side by
-    side: {"rows": [{method, model, accuracy, macro_f1, unparsed, n, seconds}], "best": …, "default": …}."""
+    side: {"rows": [{method, model, accuracy, macro_f1, unparsed, n, seconds, default}], "best": the best row}.
+    variants: (method, embedder or scoring model) pairs; zero-/few-shot run only with a provider."""
     import time
 
-    plan = [(m, x) for m, x in variants] + ([("zero-shot", None), ("few-shot", None)] if cfg else [])
+    chat = [("zero-shot", None), ("few-shot", None)]
+    plan = [v for v in variants if v[0] not in ("zero-shot", "few-shot")] + \
+        [v for v in chat if cfg is not None and (v in variants or variants is VARIANTS)]
     rows = []
     for k, (method, model) in enumerate(plan):
         started = time.perf_counter()
