@@ -22,6 +22,7 @@ from apps.tasks.providers import PRESETS, ProviderConfig
 L = DEFAULT_LANG
 SUMMARY_COLUMNS = ["id", "summary", "reference", "rouge1", "rouge2", "rougeL", "latency_s", "completion_tokens", "error"]
 CLASSIFY_COLUMNS = ["id", "text", "gold", "pred", "raw", "correct", "latency_s", "error"]
+COMPARE_COLUMNS = ["method", "model", "accuracy", "macro_f1", "unparsed", "n", "seconds"]
 
 
 def preset_choices(lang: str) -> list[tuple[str, str]]:
@@ -118,13 +119,10 @@ def run_summaries(preset, base_url, model, keys, sample, upload, text_lang, leng
 @ui.friendly
 def run_classify(preset, base_url, model, keys, sample, upload, labels, method, shots, limit, text_lang, template,
                  fmt, lang, progress=gr.Progress(), lab_url=None):
-    items = _items(sample, upload)
-    train, test = classify.split_items(items)
-    if int(limit):
-        test = test[: int(limit)]
+    items = _marked(sample, upload, limit)
     needs_provider = method in ("zero-shot", "few-shot")
-    progress((0, len(test)), desc=t("tasks.running", lang))
-    result = classify.run([dict(i, split="train") for i in train] + [dict(i, split="test") for i in test], method, [labels] if labels else None,
+    progress((0, sum(i["split"] == "test" for i in items)), desc=t("tasks.running", lang))
+    result = classify.run(items, method, [labels] if labels else None,
                           _config(preset, base_url, model, keys, lab_url) if needs_provider else None, template, text_lang,
                           int(shots), progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
     rep = result["report"]
@@ -139,6 +137,27 @@ def run_classify(preset, base_url, model, keys, sample, upload, labels, method, 
     if needs_provider:
         head += "\n\n" + _totals_md(result, lang)
     return head, fig, _table(result["rows"], CLASSIFY_COLUMNS), _save(result["rows"], "labels", fmt)
+
+
+def _marked(sample, upload, limit) -> list[dict]:
+    """The chosen data with its train/test split made explicit (the limit cuts only the test items)."""
+    train, test = classify.split_items(_items(sample, upload))
+    if int(limit):
+        test = test[: int(limit)]
+    return [dict(i, split="train") for i in train] + [dict(i, split="test") for i in test]
+
+
+@ui.friendly
+def compare_methods(sample, upload, labels, shots, limit, text_lang, template, lang, progress=gr.Progress()):
+    """Every offline method on the same items, one row each, and which scored best."""
+    progress((0, len(classify.VARIANTS)), desc=t("tasks.running", lang))
+    result = classify.compare(_marked(sample, upload, limit), [labels] if labels else None, text_lang, int(shots),
+                              template, progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
+    rows = [[r[c] for c in COMPARE_COLUMNS] for r in result["rows"]]
+    best = result["best"]
+    head = t("tasks.compare_md", lang, method=best["method"], model=best["model"] or "-", acc=best["accuracy"],
+             default=classify.DEFAULT_METHOD) if best else t("tasks.no_gold", lang)
+    return head, rows
 
 
 def build(ctx: ui.ShellContext) -> dict:
@@ -188,14 +207,18 @@ def build(ctx: ui.ShellContext) -> dict:
                 k_upload = gr.File(file_types=[".jsonl", ".json", ".csv"], elem_id="tasks-cls-upload", **ui.texts("tasks.upload", L))
             with gr.Row():
                 k_labels = gr.Textbox(elem_id="tasks-cls-labels", **ui.texts("tasks.labels", L))
-                k_method = gr.Radio(list(classify.METHODS), value="embedding", elem_id="tasks-cls-method",
+                k_method = gr.Radio(list(classify.METHODS), value=classify.DEFAULT_METHOD, elem_id="tasks-cls-method",
                                     **ui.texts("tasks.method", L))
             with gr.Row():
                 k_shots = gr.Slider(1, 5, value=2, step=1, elem_id="tasks-cls-shots", **ui.texts("tasks.shots", L))
                 k_limit = gr.Slider(0, 100, value=0, step=1, elem_id="tasks-cls-limit", **ui.texts("tasks.limit", L))
                 k_lang = gr.Radio(["zh", "en"], value="en", elem_id="tasks-cls-lang", **ui.texts("tasks.text_lang", L))
             k_template = gr.Textbox(classify.TEMPLATES["en"], lines=6, elem_id="tasks-cls-template", **ui.texts("tasks.template", L))
-            c["tasks.cls_run"] = gr.Button(t("tasks.cls_run", L), variant="primary", elem_id="tasks-cls-run")
+            with gr.Row():
+                c["tasks.cls_run"] = gr.Button(t("tasks.cls_run", L), variant="primary", elem_id="tasks-cls-run")
+                c["tasks.compare_run"] = gr.Button(t("tasks.compare_run", L), elem_id="tasks-cls-compare")
+            k_cmp_md = gr.Markdown(elem_id="tasks-cls-compare-md")
+            k_cmp = gr.Dataframe(headers=COMPARE_COLUMNS, elem_id="tasks-cls-compare-table", **ui.texts("tasks.compare", L))
             k_md = gr.Markdown(elem_id="tasks-cls-metrics")
             k_plot = gr.Plot(elem_id="tasks-cls-plot", **ui.texts("tasks.confusion", L))
             k_table = gr.Dataframe(headers=CLASSIFY_COLUMNS, wrap=True, elem_id="tasks-cls-table", **ui.texts("tasks.rows", L))
@@ -206,7 +229,7 @@ def build(ctx: ui.ShellContext) -> dict:
               "tasks.cls_sample": k_sample, "tasks.cls_upload": k_upload, "tasks.labels": k_labels,
               "tasks.method": k_method, "tasks.shots": k_shots, "tasks.cls_limit": k_limit,
               "tasks.cls_lang": k_lang, "tasks.cls_template": k_template, "tasks.confusion": k_plot,
-              "tasks.cls_rows": k_table, "tasks.cls_download": k_file})
+              "tasks.cls_rows": k_table, "tasks.cls_download": k_file, "tasks.compare": k_cmp})
 
     # ---- provider and key
     preset.change(on_preset, [preset, keys, ctx.lang], [base_url, model, status, key_src], queue=False,
@@ -247,6 +270,14 @@ def build(ctx: ui.ShellContext) -> dict:
     c["tasks.cls_run"].click(cls_run, [*provider, k_sample, k_upload, k_labels, k_method, k_shots, k_limit, k_lang,
                                             k_template, fmt, ctx.lang], [k_md, k_plot, k_table, k_file],
                              api_visibility="private", api_name="run_classify")
+    @ui.friendly
+    def cmp_run(sample, upload, labels, shots, limit, text_lang, template, lang, progress=gr.Progress(),
+                request: gr.Request = None):
+        ctx.quotas.generation(ctx.user(request))
+        return compare_methods(sample, upload, labels, shots, limit, text_lang, template, lang, progress)
+
+    c["tasks.compare_run"].click(cmp_run, [k_sample, k_upload, k_labels, k_shots, k_limit, k_lang, k_template, ctx.lang],
+                                 [k_cmp_md, k_cmp], api_visibility="private", api_name="compare_methods")
     # The key status depends on this session's keys: a hidden mirror of the language re-renders it
     # from the State whenever the shell switches language.
     lang_mirror = gr.Textbox(L, visible=False)

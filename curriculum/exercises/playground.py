@@ -15,9 +15,12 @@ EXERCISES = [
         ),
         hint=(
             "在「体验模型」页选 smollm2-135m-instruct，发送这句话，看提示词的 token 切分；"
-            "一个汉字在以英文为主的分词器里常常要占 2～3 个字节级 token。",
+            "一个汉字在以英文为主的分词器里常常要占 2～3 个字节级 token：这样的 token 显示为它的字节（如 `<E5><A4>`），"
+            "并框在它们拼成的汉字下面。数的是 token（小格子），不是汉字。",
             "In the Playground pick smollm2-135m-instruct, send the sentence and look at how the prompt is "
-            "split; an English-centric tokenizer often needs 2–3 byte-level tokens per Chinese character.",
+            "split; an English-centric tokenizer often needs 2–3 byte-level tokens per Chinese character. Such a "
+            "token shows its bytes (e.g. `<E5><A4>`), boxed under the character they make: count the tokens (the "
+            "small boxes), not the characters.",
         ),
         checker="token_count", params={"model": SMOL, "text": "大模型很有趣"}, kind="int", models=(SMOL,),
     ),
