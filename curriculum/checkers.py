@@ -151,11 +151,12 @@ class Answers:
         return ex.id in self._answers
 
     def check_code(self, ex: Exercise, source: str, lang: str = "en", classroom: bool = False,
-                   timeout: float | None = None) -> Verdict:
-        """A code exercise: the learner's file run in the sandbox against the lab's outputs."""
+                   teacher: bool = False, timeout: float | None = None) -> Verdict:
+        """A code exercise: the learner's file run in the sandbox against the lab's outputs.
+        classroom: refused (LabError) for a student where the sandbox cannot isolate learner code."""
         from curriculum.code_checks import judge
 
-        return judge(self, ex, source, lang, classroom, timeout)
+        return judge(self, ex, source, lang, classroom, teacher, timeout)
 
     def check(self, ex: Exercise, answer: str) -> Verdict:
         if ex.kind == "code":

@@ -335,10 +335,12 @@ def dpo_start_loss(answers: Answers, beta: float) -> Expected:
 MAX_SOURCE = 20_000  # characters
 
 
-def judge(answers: Answers, ex, source: str, lang: str = "en", classroom: bool = False, timeout: float | None = None):
+def judge(answers: Answers, ex, source: str, lang: str = "en", classroom: bool = False, teacher: bool = False,
+          timeout: float | None = None):
     """Run the learner's `source` on the exercise's inputs in the sandbox and compare with the lab's
     outputs. Returns a Verdict whose message says why, in `lang`. Raises LabError for input that is
-    not an attempt (empty, too long)."""
+    not an attempt (empty, too long) and, in a classroom whose sandbox cannot isolate learner code
+    (sandbox.isolation), for every student: only a teacher may run code there."""
     from apps.errors import LabError
     from apps.i18n import t
     from curriculum import sandbox
@@ -348,10 +350,13 @@ def judge(answers: Answers, ex, source: str, lang: str = "en", classroom: bool =
         raise LabError("course.code.empty")
     if len(source) > MAX_SOURCE:
         raise LabError("course.code.too_long", max=MAX_SOURCE)
+    iso = sandbox.isolation(classroom)
+    if classroom and not iso.ok and not teacher:
+        raise LabError(iso.reason)
     case: CodeCase = answers.expected(ex).value
     report = sandbox.run([sandbox.Job(source, case.function, case.calls)], timeout=timeout or sandbox.WALL_SECONDS,
                          classroom=classroom)
-    why = _why(report, case)
+    why = mismatch(report, case)
     if why is None:
         text = t("course.code.correct", lang, name=case.function, n=len(case.calls), seconds=report.seconds)
     else:
@@ -359,13 +364,13 @@ def judge(answers: Answers, ex, source: str, lang: str = "en", classroom: bool =
     return Verdict(ex.id, why is None, source[:2000], report.status, f"{len(case.calls)} cases", message=text)
 
 
-def _why(report, case: CodeCase):
-    """None when every output matches, else (i18n key, params) of the first thing wrong."""
+def mismatch(report, case: CodeCase, job: int = 0):
+    """None when every output of job `job` matches, else (i18n key, params) of the first thing wrong."""
     if report.status == "timeout":
         return "course.code.timeout", {"seconds": round(report.seconds)}
     if report.status != "ok":
         return "course.code.crashed", {"detail": report.detail.strip()[-400:] or "?"}
-    result = report.results[0]
+    result = report.results[job]
     if not result.ok:
         if result.error.startswith("missing:"):
             return "course.code.missing", {"name": case.function}

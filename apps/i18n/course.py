@@ -94,14 +94,13 @@ STRINGS = {
     "course.code.wrong_values": ("第 {n} 组输入：数值与实验室的不同（最大差 {diff}，允许 {tol}）。",
                                  "Input {n}: the values differ from the lab's (largest difference {diff}, allowed {tol})."),
     "course.code.wrong_value": ("第 {n} 组输入：应为 {want}，你的是 {got}。", "Input {n}: expected {want}, yours is {got}."),
-    "course.code.off": ("🔒 代码练习在这台服务器上对学生关闭：{why}", "🔒 Code exercises are off for students on this server: {why}"),
     "course.sandbox_not_root": (
-        "服务器不是以 root 运行，无法把学生代码切换到一个没有权限的用户，学生代码就能读到实验室的数据和其他同学的文件。"
+        "🔒 代码练习在这台服务器上对学生关闭：服务器不是以 root 运行，无法把学生代码切换到一个没有权限的用户，学生代码就能读到实验室的数据和其他同学的文件。"
         "请以 root 启动课堂服务器（代码会以临时的无权限用户运行）。",
-        "the server does not run as root, so it cannot switch learner code to an unprivileged user, and that "
+        "🔒 Code exercises are off for students on this server: it does not run as root, so it cannot switch learner code to an unprivileged user, and that "
         "code could read the lab's data and other students' files. Start the classroom server as root (code then "
         "runs as a throwaway unprivileged user)."),
     "course.sandbox_leak": (
-        "无权限用户仍能读到实验室的数据文件夹（收紧权限失败）。", "an unprivileged user can still read the lab's data folders "
+        "🔒 代码练习在这台服务器上对学生关闭：无权限用户仍能读到实验室的数据文件夹（收紧权限失败）。", "🔒 Code exercises are off for students on this server: an unprivileged user can still read the lab's data folders "
         "(tightening their permissions failed)."),
 }
