@@ -10,6 +10,7 @@ learner can import only modules already imported (PRELOAD) or readable by everyo
 
     job.json     {"jobs": [{"source": "sol0.py", "function": "top_p_filter", "inputs": "in0.pt"}, ...]}
     in<i>.pt     a list of argument tuples (torch.save of tensors, numbers, strings, lists)
+    started      written here (empty) just before the first learner code runs
     out.pt       written here: [{"ok": bool, "outputs": [...], "error": str}, ...] in job order
 
 Outputs are reduced to plain values (tensors, numbers, strings, lists, tuples, dicts with string
@@ -17,6 +18,7 @@ keys) so the parent can read them with `torch.load(weights_only=True)`: nothing 
 is ever unpickled by the lab.
 """
 import json
+import linecache
 import os
 import sys
 import traceback
@@ -81,6 +83,7 @@ def drop_to(uid: int, gid: int) -> None:
 
 def run_job(source: str, function: str, calls: list) -> dict:
     namespace = {"__name__": "solution", "__builtins__": __builtins__}
+    linecache.cache["solution.py"] = (len(source), None, source.splitlines(True), "solution.py")  # for tracebacks
     try:
         exec(compile(source, "solution.py", "exec"), namespace)
         fn = namespace.get(function)
@@ -109,6 +112,8 @@ def main(folder: str, uid: int | None = None, gid: int | None = None) -> int:
         jobs = [load_job(job, folder) for job in json.load(handle)["jobs"]]
     if uid is not None:
         drop_to(uid, gid)
+    # The parent's runaway clock starts now: imports on a busy server may take many seconds.
+    open(os.path.join(folder, "started"), "w").close()
     results = [run_job(*job) for job in jobs]
     tmp = os.path.join(folder, "out.pt.tmp")
     try:
