@@ -148,7 +148,7 @@ def test_every_code_exercise_accepts_its_solution_and_rejects_a_mistake(answers,
 def test_a_runaway_is_stopped_and_reported(answers):
     assert sandbox.WALL_SECONDS <= 30
     verdict = answers.check_code(ex_mod.get("evaluation.elo_code"),
-                                 "def elo_update(a, b, s, k):\n    while True:\n        pass\n", timeout=6)
+                                 "def elo_update(a, b, s, k):\n    while True:\n        pass\n", timeout=3)
     assert not verdict.correct and verdict.parsed == "timeout"
     assert "Stopped after" in verdict.message and "endless loop" in verdict.message
 
