@@ -15,7 +15,8 @@ files. Only inputs and outputs cross the boundary, as files in that folder
 
 Who the child runs as: when the lab runs as root, a fresh unprivileged uid for every run (no
 passwd entry needed; 61000 + n, gid nogroup), so one student's run cannot touch another's; the
-runner drops to it after its own imports, before any learner code (sandbox_runner.py). Before
+runner drops to it after its own imports, before any learner code (sandbox_runner.py), in a
+network namespace of its own; files it leaves in /tmp, /var/tmp or /dev/shm are removed. Before
 the first run the lab's private folders (lab_home, runs, indexes, databases, Gradio's uploads)
 are closed to "others" and a probe child checks that it really cannot list or read them. Not
 root: the child runs as the server's own user and could read what the server reads, so
@@ -46,7 +47,8 @@ CPU_SECONDS = 20  # of CPU for the learner code (a busy loop), plus 5 for the im
 MEMORY_BYTES = 3 * 2**30  # address space: torch alone maps ~1 GiB
 FILE_BYTES = 32 * 2**20  # the largest file the child may write (inputs are written by the parent)
 OPEN_FILES = 256
-PROCESSES = 32  # threads count too; torch runs with one thread
+PROCESSES = 8  # threads count too (torch runs with one); each process has its own MEMORY_BYTES
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable places a child may have left files in
 UID_BASE, UID_SPAN = 61000, 1000
 NOGROUP = 65534
 _uids = itertools.count()
@@ -219,6 +221,7 @@ def run(jobs: list[Job], timeout: float = WALL_SECONDS, classroom: bool = False)
     switch = iso.uid_switch or os.geteuid() == 0
     folder = Path(tempfile.mkdtemp(prefix="llmlab-sandbox-"))
     started = time.perf_counter()
+    uid = None
     try:
         spec = []
         for i, job in enumerate(jobs):
@@ -234,7 +237,7 @@ def run(jobs: list[Job], timeout: float = WALL_SECONDS, classroom: bool = False)
             ids = [str(uid), str(NOGROUP)]
             processes, who = PROCESSES, f"uid {uid}"
         else:  # the limit counts every process of this user: leave room above what is running
-            uid, processes, who = None, _count_tasks(os.getuid()) + PROCESSES, "self"
+            processes, who = _count_tasks(os.getuid()) + PROCESSES, "self"
         with open(folder / "stderr.txt", "wb") as err_file:  # a file: a chatty child cannot block on a pipe
             proc = subprocess.Popen([sys.executable, "-I", "runner.py", str(folder), *ids], cwd=folder,
                                     env=_env(str(folder)), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -261,6 +264,8 @@ def run(jobs: list[Job], timeout: float = WALL_SECONDS, classroom: bool = False)
         return Report("ok", results, seconds, user=who)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if uid is not None:
+            _remove_files_of(uid)
 
 
 def _wait(proc: subprocess.Popen, marker: Path, timeout: float) -> tuple[float | None, str]:
@@ -278,6 +283,25 @@ def _wait(proc: subprocess.Popen, marker: Path, timeout: float) -> tuple[float |
         if now >= limit:
             return (now - learner_start if learner_start is not None else None), "timeout"
         time.sleep(0.05)
+
+
+def _remove_files_of(uid: int) -> None:
+    """What a sandbox uid left in the world-writable scratch folders (top level) goes with it."""
+    for base in SCRATCH:
+        try:
+            entries = list(os.scandir(base))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _kill(proc: subprocess.Popen, uid: int | None) -> None:

@@ -1,7 +1,7 @@
 """Code exercises end to end: every worked solution is accepted and a typical mistake rejected, against
 the real thing (engine top-p, SmolLM2's own head, peft, the arena's Elo…); a runaway is stopped and
 reported; learner code in classroom mode cannot read the lab's data or another student's run; the
-CLI contract `llmlab course check EXERCISE --file SOLUTION.py --json`.
+CLI contract `llmlab course check EXERCISE --file SOLUTION.py --json`; no network, no fork bomb.
 
 All solutions (right and wrong) run batched in ONE sandboxed child to keep the time down."""
 from __future__ import annotations
@@ -78,6 +78,25 @@ def snoop(path):
     except OSError as exc:
         return "denied:" + type(exc).__name__
 '''
+ESCAPE = '''
+import os, socket, time
+def escape():
+    try:
+        socket.create_connection(("127.0.0.1", 22), timeout=2)
+        net = "connected"
+    except OSError as exc:
+        net = str(exc)
+    forks = 0
+    try:
+        for _ in range(40):
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+            forks += 1
+    except OSError:
+        pass
+    return net, forks
+'''
 CODE = [ex for ex in ex_mod.exercises() if ex.kind == "code"]
 
 
@@ -120,13 +139,14 @@ def test_every_code_exercise_accepts_its_solution_and_rejects_a_mistake(answers,
     lab = classroom_lab
     secrets = [lab["home"] / "progress.db", lab["runs"] / "20260101-sft-lora-bob" / "owner.json", lab["runs"]]
     jobs.append(sandbox.Job(SNOOP, "snoop", [(str(p),) for p in [*secrets, lab["public"] / "readme.txt"]]))
+    jobs.append(sandbox.Job(ESCAPE, "escape", [()]))
 
     if os.geteuid() != 0:  # no uid to switch to: a class may not run code at all, and is told why
         assert not sandbox.isolation(classroom=True).ok
         with pytest.raises(LabError) as err:
             answers.check_code(CODE[0], CODE[0].solution(), classroom=True)
         assert err.value.key == "course.sandbox_not_root"
-        report = sandbox.run(jobs[:-1], timeout=120)
+        report = sandbox.run(jobs[:-2], timeout=120)
     else:
         assert sandbox.isolation(classroom=True).ok
         report = sandbox.run(jobs, timeout=120, classroom=True)
@@ -139,10 +159,12 @@ def test_every_code_exercise_accepts_its_solution_and_rejects_a_mistake(answers,
         assert mismatch(report, case, 2 * n + i)[0] == "course.code.error", ex.id  # starters say what to write
 
     if os.geteuid() == 0:  # the learner's code ran as a stranger: the lab's data and Bob's run stay closed
-        seen = report.results[-1].outputs
+        seen = report.results[-2].outputs
         assert all(out.startswith("denied:") for out in seen[:3]), seen
         assert seen[3] == "read:PUBLIC"  # the child is not blind: only what the lab protects is closed
         assert not any("SECRET" in out for out in seen)
+        net, forks = report.results[-1].outputs[0]
+        assert net != "connected" and forks < sandbox.PROCESSES  # no network, no fork bomb
 
 
 def test_a_runaway_is_stopped_and_reported(answers):
