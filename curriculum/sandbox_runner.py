@@ -25,8 +25,8 @@ import traceback
 
 MAX_ERROR = 1500
 PRELOAD = ("math", "random", "itertools", "functools", "collections", "heapq", "re", "json", "statistics",
-           "string", "unicodedata", "typing", "dataclasses", "copy", "numpy", "torch", "torch.nn",
-           "torch.nn.functional")
+           "string", "unicodedata", "typing", "dataclasses", "copy", "operator", "bisect", "fractions",
+           "decimal", "time", "encodings.idna", "numpy", "torch", "torch.nn", "torch.nn.functional")
 
 
 def plain(value, depth=0):
