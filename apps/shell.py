@@ -63,13 +63,15 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
 
         # One event re-labels every component, runs the tabs' on_lang listeners and re-renders their
         # results from language-neutral state (ctx.rerender); a component named twice gets one merged update.
-        outputs = ui.unique([*components.values(), *(o for _, outs in ctx.lang_listeners for o in outs),
+        # only components with strings are relabelled: every output costs Gradio time on each switch
+        labelled = {key: comp for key, comp in components.items() if ui.has_text(key)}
+        outputs = ui.unique([*labelled.values(), *(o for _, outs in ctx.lang_listeners for o in outs),
                              *(o for _, _, outs in ctx.rerenders for o in outs)])
         rerender_inputs = ui.unique([i for _, ins, _ in ctx.rerenders for i in ins])
 
         def switch(new_lang, *values):
             slots = ui.Slots(outputs)
-            slots.put_all(list(components.values()), ui.relabel(components, new_lang))
+            slots.put_all(list(labelled.values()), ui.relabel(labelled, new_lang))
             for fn, outs in ctx.lang_listeners:
                 slots.put_all(outs, fn(new_lang))
             given = dict(zip(map(id, rerender_inputs), values))

@@ -38,11 +38,16 @@ def texts(key: str, lang: str = DEFAULT_LANG) -> dict:
     return kwargs
 
 
+def has_text(key: str) -> bool:
+    """Whether the component named `key` has any string (label/text, info, placeholder) to switch."""
+    return has(key) or has(f"{key}.info") or has(f"{key}.placeholder")
+
+
 def relabel(components: dict[str, gr.components.Component], lang: str) -> list:
     """One gr.update per component (in dict order) carrying its strings in `lang`."""
     updates = []
     for key, comp in components.items():
-        if not has(key) and not has(f"{key}.info") and not has(f"{key}.placeholder"):
+        if not has_text(key):
             updates.append(gr.update())
         elif isinstance(comp, _TEXT_VALUED):
             updates.append(gr.update(value=t(key, lang)))

@@ -75,14 +75,15 @@ def msg(key: str, **params) -> dict:
 
 
 def render(m, lang: str | None = DEFAULT_LANG) -> str:
-    """The text of a msg() in `lang`; None → "", a plain str stays as it is, a list joins with blank
-    lines. Params that are msgs (or lists of them) are rendered first, so messages nest."""
+    """The text of a msg() in `lang`; None → "", a plain str stays as it is, a list joins with spaces
+    (put "\\n\\n" items in it for paragraphs). Params that are msgs (or lists of them) are rendered
+    first, so messages nest."""
     if m is None:
         return ""
     if isinstance(m, str):
         return m
     if isinstance(m, (list, tuple)):
-        return "\n\n".join(render(x, lang) for x in m)
+        return " ".join(render(x, lang) for x in m)
     params = {k: render(v, lang) if isinstance(v, (dict, list, tuple)) and _is_msg(v) else v
               for k, v in m.get("params", {}).items()}
     return t(m["key"], lang, **params)

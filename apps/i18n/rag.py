@@ -32,10 +32,10 @@ STRINGS = {
     "rag.build": ("建立索引", "Build index"),
     "rag.status.none": ("还没有索引：先点“建立索引”。", "No index yet: press “Build index” first."),
     "rag.status.built": (
-        "✅ 已建索引：{sources} 个文件，{chunks} 个块，向量维度 {dim}，索引 {index}，用时 {seconds:.1f} 秒（{skipped}）。",
-        "✅ Index built: {sources} files, {chunks} chunks, dimension {dim}, {index} index, {seconds:.1f} s ({skipped}).",
+        "✓ 已建索引：{sources} 个文件，{chunks} 个块，向量维度 {dim}，索引 {index}，用时 {seconds:.1f} 秒（{skipped}）。",
+        "✓ Index built: {sources} {sources:plural:file|files}, {chunks} {chunks:plural:chunk|chunks}, dimension {dim}, {index} index, {seconds:.1f} s ({skipped}).",
     ),
-    "rag.status.skipped": ("跳过 {n} 个无法读取的文件：{details}", "{n} unreadable files skipped: {details}"),
+    "rag.status.skipped": ("跳过 {n} 个无法读取的文件：{details}", "{n} unreadable {n:plural:file|files} skipped: {details}"),
     "rag.status.none_skipped": ("没有跳过文件", "no files skipped"),
     "rag.progress.load": ("读取文件", "Loading files"),
     "rag.progress.chunk": ("切块", "Chunking"),
