@@ -116,4 +116,11 @@ def mount_ui(app, cache=None, ledger: UploadLedger | None = None, auth=None):
     auth = auth or Auth("personal")
     extra = {} if auth.personal else {"auth_dependency": auth.identify}
     return gr.mount_gradio_app(app, build_demo(cache, ledger, auth), path="/", css=CSS, theme=gr.themes.Soft(),
-                               footer_links=["api"], **extra)
+                               footer_links=["api"], i18n=gradio_strings(), **extra)
+
+
+def gradio_strings() -> gr.I18n:
+    """Keys Gradio's frontend uses without shipping a text for them (shown raw otherwise, e.g. the
+    status tracker's `common.complete`), in Gradio's own locales en and zh-CN (ui.GRADIO_LOCALE_JS)."""
+    keys = {"common.complete": "gradio.complete"}
+    return gr.I18n(en={k: t(v, "en") for k, v in keys.items()}, **{"zh-CN": {k: t(v, "zh") for k, v in keys.items()}})
