@@ -74,7 +74,7 @@ STRINGS = {
     # ---- results ----
     "pretrain.data.summary": (
         "**{files}** 个文件，{chars_in} 字符 → 清洗后 **{paragraphs}** 段；去掉完全重复 **{exact_dups}** 段、近似重复 **{near_dups}** 段（MinHash，5 字符片段，Jaccard ≥ {threshold}）；保留 **{kept}** 段、{chars_out} 字符。训练 {train_paragraphs} 段 / 验证 {val_paragraphs} 段。",
-        "**{files}** file(s), {chars_in} characters → **{paragraphs}** paragraphs after cleaning; removed **{exact_dups}** exact and **{near_dups}** near duplicates (MinHash over 5-character shingles, Jaccard ≥ {threshold}); kept **{kept}** paragraphs, {chars_out} characters. Train {train_paragraphs} / validation {val_paragraphs} paragraphs.",
+        "**{files}** {files:plural:file|files}, {chars_in} characters → **{paragraphs}** {paragraphs:plural:paragraph|paragraphs} after cleaning; removed **{exact_dups}** exact and **{near_dups}** near duplicates (MinHash over 5-character shingles, Jaccard ≥ {threshold}); kept **{kept}** {kept:plural:paragraph|paragraphs}, {chars_out} characters. Train {train_paragraphs} / validation {val_paragraphs} paragraphs.",
     ),
     "pretrain.data.removed": ("被去掉的段落（前几条）：", "Removed paragraphs (first few):"),
     "pretrain.data.exact": ("完全重复", "exact"),

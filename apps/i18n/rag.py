@@ -75,7 +75,7 @@ STRINGS = {
     "rag.latency.rerank": ("重排序", "rerank"),
     "rag.latency.generate": ("生成回答", "generate"),
     "rag.map": ("块向量二维地图（PCA）", "2-D map of chunk embeddings (PCA)"),
-    "rag.map.title": ("{n} 个块；★ 为问题，圈出的是检索结果", "{n} chunks; ★ is the question, ringed are the hits"),
+    "rag.map.title": ("{n} 个块；★ 为问题，圈出的是检索结果", "{n} {n:plural:chunk|chunks}; ★ is the question, ringed are the hits"),
     "rag.map.query": ("问题", "question"),
     "rag.eval": ("评估检索", "Evaluate retrieval"),
     "rag.eval_run": ("在内置问题集上评估（hit@5 / MRR）", "Evaluate on the built-in questions (hit@5 / MRR)"),
