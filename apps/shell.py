@@ -64,18 +64,28 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
                     components.update(view.build(ctx))
         components["app.language"] = lang_radio
 
-        outputs = list(components.values())
-        extra_outputs = [o for _, outs in ctx.lang_listeners for o in outs]
+        # One event re-labels every component, runs the tabs' on_lang listeners and re-renders their
+        # results from language-neutral state (ctx.rerender); a component named twice gets one merged update.
+        # only components with strings are relabelled: every output costs Gradio time on each switch
+        labelled = {key: comp for key, comp in components.items() if ui.has_text(key)}
+        outputs = ui.unique([*labelled.values(), *(o for _, outs in ctx.lang_listeners for o in outs),
+                             *(o for _, _, outs in ctx.rerenders for o in outs)])
+        rerender_inputs = ui.unique([i for _, ins, _ in ctx.rerenders for i in ins])
 
-        def switch(new_lang):
-            updates = ui.relabel(components, new_lang)
-            for fn, _outs in ctx.lang_listeners:
-                result = fn(new_lang)
-                updates.extend(result if isinstance(result, (list, tuple)) else [result])
-            return [new_lang, *updates]
+        def switch(new_lang, *values):
+            slots = ui.Slots(outputs)
+            slots.put_all(list(labelled.values()), ui.relabel(labelled, new_lang))
+            for fn, outs in ctx.lang_listeners:
+                slots.put_all(outs, fn(new_lang))
+            given = dict(zip(map(id, rerender_inputs), values))
+            for fn, ins, outs in ctx.rerenders:
+                slots.put_all(outs, ui.safe_render(fn, new_lang, [given[id(i)] for i in ins], len(outs)))
+            return [new_lang, *slots.updates()]
 
-        lang_radio.change(switch, lang_radio, [lang, *outputs, *extra_outputs], queue=False,
+        lang_radio.change(switch, [lang_radio, *rerender_inputs], [lang, *outputs], queue=False,
                           api_visibility="private")
+        # Gradio's own strings ("Drop File Here", "Error", "Use via API") follow its locale, not our State
+        lang_radio.change(None, lang_radio, None, js=ui.GRADIO_LOCALE_JS, queue=False, api_visibility="private")
 
         def detect(request: gr.Request):
             # The first screen speaks the browser's language: Accept-Language picks zh or en.
@@ -109,4 +119,11 @@ def mount_ui(app, cache=None, ledger: UploadLedger | None = None, auth=None):
     auth = auth or Auth("personal")
     extra = {} if auth.personal else {"auth_dependency": auth.identify}
     return gr.mount_gradio_app(app, build_demo(cache, ledger, auth), path="/", css=CSS, theme=gr.themes.Soft(),
-                               footer_links=["api"], **extra)
+                               footer_links=["api"], i18n=gradio_strings(), **extra)
+
+
+def gradio_strings() -> gr.I18n:
+    """Keys Gradio's frontend uses without shipping a text for them (shown raw otherwise, e.g. the
+    status tracker's `common.complete`), in Gradio's own locales en and zh-CN (ui.GRADIO_LOCALE_JS)."""
+    keys = {"common.complete": "gradio.complete"}
+    return gr.I18n(en={k: t(v, "en") for k, v in keys.items()}, **{"zh-CN": {k: t(v, "zh") for k, v in keys.items()}})

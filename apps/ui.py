@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t, table
 from apps.security import files, owner, policy
 
+log = logging.getLogger(__name__)
 _TEXT_VALUED = (gr.Button, gr.Markdown, gr.DownloadButton, gr.UploadButton)
 
 
@@ -37,11 +39,16 @@ def texts(key: str, lang: str = DEFAULT_LANG) -> dict:
     return kwargs
 
 
+def has_text(key: str) -> bool:
+    """Whether the component named `key` has any string (label/text, info, placeholder) to switch."""
+    return has(key) or has(f"{key}.info") or has(f"{key}.placeholder")
+
+
 def relabel(components: dict[str, gr.components.Component], lang: str) -> list:
     """One gr.update per component (in dict order) carrying its strings in `lang`."""
     updates = []
     for key, comp in components.items():
-        if not has(key) and not has(f"{key}.info") and not has(f"{key}.placeholder"):
+        if not has_text(key):
             updates.append(gr.update())
         elif isinstance(comp, _TEXT_VALUED):
             updates.append(gr.update(value=t(key, lang)))
@@ -50,6 +57,61 @@ def relabel(components: dict[str, gr.components.Component], lang: str) -> list:
         else:
             updates.append(gr.update(**texts(key, lang)))
     return updates
+
+
+def unique(components: list) -> list:
+    """The components in order, each once (an output named twice in one event is ambiguous)."""
+    seen, out = set(), []
+    for comp in components:
+        if id(comp) not in seen:
+            seen.add(id(comp))
+            out.append(comp)
+    return out
+
+
+def _as_update(value) -> dict:
+    return value if isinstance(value, dict) and value.get("__type__") == "update" else gr.update(value=value)
+
+
+class Slots:
+    """The language switch's updates, one per output; a later update for the same component is
+    merged over the earlier one (a relabel's label and a re-render's value both survive)."""
+
+    def __init__(self, outputs: list):
+        self.outputs = outputs
+        self.by_id = {id(o): gr.update() for o in outputs}
+
+    def put_all(self, comps, updates) -> None:
+        updates = list(updates) if isinstance(updates, (list, tuple)) else [updates]
+        for comp, update in zip(comps, updates):
+            self.by_id[id(comp)] = {**self.by_id[id(comp)], **_as_update(update)}
+
+    def updates(self) -> list:
+        return [self.by_id[id(o)] for o in self.outputs]
+
+
+def safe_render(fn, lang: str, values: list, n: int) -> list:
+    """fn(lang, *values) as a list of n updates; a failing re-render leaves its outputs as they are
+    (the switch itself must never fail: the rest of the page still changes language)."""
+    try:
+        result = fn(lang, *values)
+    except Exception:  # noqa: BLE001
+        log.exception("re-render on language switch failed: %s", getattr(fn, "__qualname__", fn))
+        return [gr.update()] * n
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+# Run in the browser on a switch: set Gradio's own locale (svelte-i18n, used for "Drop File Here",
+# "Error", "Use via API"…), which otherwise follows navigator.language. Gradio exports changeLocale from
+# its core module; importing the already loaded module URL again returns the same instance.
+GRADIO_LOCALE_JS = """(lang) => {
+  const url = performance.getEntriesByType("resource").map((e) => e.name)
+    .find((n) => /\\/assets\\/core-[\\w-]+\\.js$/.test(n));
+  if (url) import(url).then((m) => m.changeLocale && m.changeLocale(lang === "zh" ? "zh-CN" : "en"))
+    .catch(() => {});
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  return [];
+}"""
 
 
 def message(exc: Exception, lang: str) -> str:
@@ -242,6 +304,7 @@ class ShellContext:
     cache: object  # apps.models.ModelCache
     auth: object = None  # apps.auth.Auth: the mode, the class database, quotas
     lang_listeners: list = field(default_factory=list)  # (fn(lang) -> updates, outputs) pairs
+    rerenders: list = field(default_factory=list)  # (fn(lang, *values) -> updates, inputs, outputs)
 
     def user(self, request: gr.Request | None):
         """The signed-in apps.auth.User of this event (LOCAL in personal mode). Never a typed name
@@ -260,3 +323,11 @@ class ShellContext:
     def on_lang(self, fn, outputs) -> None:
         """Extra work when the language changes (e.g. re-render a plot's captions)."""
         self.lang_listeners.append((fn, outputs))
+
+    def rerender(self, fn, inputs, outputs) -> None:
+        """Results on screen that must follow a language switch: `fn(lang, *input values)` returns
+        one update (or value) per output. Keep the result language-neutral in a gr.State (numbers,
+        rows, apps.i18n.msg) among `inputs`, and render it with the same function the handler uses,
+        so first display and re-display cannot drift. Return gr.update() where nothing is shown yet."""
+        as_list = lambda x: list(x) if isinstance(x, (list, tuple)) else [x]  # noqa: E731
+        self.rerenders.append((fn, as_list(inputs), as_list(outputs)))

@@ -25,6 +25,7 @@ import unicodedata
 import uuid
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from apps.errors import LabError
@@ -183,7 +184,8 @@ class ProgressStore(SqliteStore):
                 if fmt == "csv":
                     writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
                     writer.writeheader()
-                    writer.writerows({**r, "correct": int(r["correct"])} for r in rows)
+                    # spreadsheets show times, not epoch seconds: ISO 8601 in the server's local zone
+                    writer.writerows({**r, "correct": int(r["correct"]), "tstamp": iso_local(r["tstamp"])} for r in rows)
                 else:
                     for r in rows:
                         out.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -192,6 +194,13 @@ class ProgressStore(SqliteStore):
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
+
+
+def iso_local(epoch: float | None) -> str:
+    """1764781200.5 → '2025-12-03T17:00:00+00:00' (local time, with its offset); '' for none."""
+    if epoch in (None, ""):
+        return ""
+    return datetime.fromtimestamp(float(epoch)).astimezone().isoformat(timespec="seconds")
 
 
 def teacher_ok(given: str | None) -> bool:

@@ -61,8 +61,10 @@ def map_figure(coords: np.ndarray, sources: list[str], query_xy: np.ndarray | No
 
 
 def _map(plt, coords, sources, query_xy, hit_ids, title, query_label):
-    fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
     names = sorted(set(sources))
+    legend = len(names) <= 16
+    # the legend sits right of the axes (a wider figure), never over the points
+    fig, ax = plt.subplots(figsize=(9.5 if legend else 7, 5), dpi=100)
     cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
     src = np.array(sources)
     for n, name in enumerate(names):
@@ -78,8 +80,8 @@ def _map(plt, coords, sources, query_xy, hit_ids, title, query_label):
     ax.set_ylabel("PC 2")
     if title:
         ax.set_title(title)
-    if len(names) <= 16:
-        ax.legend(fontsize=7, loc="best", framealpha=0.7)
+    if legend:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
     fig.tight_layout()
     plt.close(fig)
     return fig

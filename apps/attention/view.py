@@ -127,33 +127,46 @@ def build(ctx: ui.ShellContext) -> dict:
             c["attention.scratch_plot"] = gr.Plot(elem_id="attn-scratch-plot", **ui.texts("attention.scratch_plot", L))
             c["attention.agreement"] = gr.Plot(elem_id="attn-agreement", **ui.texts("attention.agreement", L))
 
+    looked = gr.State(None)  # the token whose look is shown (a language switch redraws it)
+
+    def draw(a, layer, head, query, view, first, lang) -> list:
+        """Every figure and text of one analysis in `lang`: [info, bertviz, heatmap, summary, look, look
+        table, scratch text, scratch plot, agreement]. on_run shows it; a language switch redraws it."""
+        pl = _plot_lang(lang)
+        heat, scratch, side = render_head(ctx.cache, a, layer, head, lang)
+        summary = plots.summary(a.stats, {n: t(f"attention.stat.{n}", pl) for n in STAT_NAMES},
+                                t("attention.plot.head", pl), t("attention.plot.layer", pl))
+        look, table = render_look(a, query, lang)
+        agree = None if a.diffs is None else plots.agreement_map(
+            a.diffs, t("attention.plot.agreement", pl), t("attention.plot.head", pl), t("attention.plot.layer", pl))
+        return [summary_markdown(a, lang), render_bertviz(a, view, first, lang), heat, summary, look, table,
+                scratch, side, agree]
+
+    drawn = [info, bertviz, c["attention.heatmap"], c["attention.summary"], c["attention.look"], look_md,
+             scratch_md, c["attention.scratch_plot"], c["attention.agreement"]]
+
     @ui.friendly
     def on_run(model, text, view, lang, progress=gr.Progress()):
         progress(0.1, desc=t("attention.run", lang))
         a = analyze(ctx.cache, model, text)
-        run, pl = a.run, _plot_lang(lang)
-        layer, head = 0, 0
-        heat, scratch, side = render_head(ctx.cache, a, layer, head, lang)
-        summary = plots.summary(a.stats, {n: t(f"attention.stat.{n}", pl) for n in STAT_NAMES},
-                                t("attention.plot.head", pl), t("attention.plot.layer", pl))
+        run = a.run
         query = run.n_tokens - 1  # the last token: what a decoder reads to predict the next one
-        look, table = render_look(a, query, lang)
-        agree = None if a.diffs is None else plots.agreement_map(
-            a.diffs, t("attention.plot.agreement", pl), t("attention.plot.head", pl), t("attention.plot.layer", pl))
         last_page = max(0, run.n_layers - bertviz_page.layers_per_page(run.n_layers, run.n_heads, run.n_tokens))
-        return (a, summary_markdown(a, lang),
-                gr.update(maximum=run.n_layers - 1, value=layer), gr.update(maximum=run.n_heads - 1, value=head),
-                gr.update(maximum=max(1, last_page), value=0, interactive=last_page > 0),
-                render_bertviz(a, view, 0, lang), heat, summary, token_spans(a, query), look, table,
-                scratch, side, agree)
+        return (a, query, gr.update(maximum=run.n_layers - 1, value=0), gr.update(maximum=run.n_heads - 1, value=0),
+                gr.update(maximum=max(1, last_page), value=0, interactive=last_page > 0), token_spans(a, query),
+                *draw(a, 0, 0, query, view, 0, lang))
 
     c["attention.run"].click(
         on_run, [c["attention.model"], c["attention.text"], view_radio, ctx.lang],
-        [state, info, c["attention.layer"], c["attention.head"], c["attention.bertviz_first"], bertviz,
-         c["attention.heatmap"], c["attention.summary"], c["attention.tokens"], c["attention.look"], look_md,
-         scratch_md, c["attention.scratch_plot"], c["attention.agreement"]],
+        [state, looked, c["attention.layer"], c["attention.head"], c["attention.bertviz_first"], c["attention.tokens"],
+         *drawn],
         concurrency_id="attention", concurrency_limit=1,
     )
+    ctx.rerender(lambda lang, a, layer, head, query, view, first: draw(a, int(layer), int(head), int(query), view,
+                                                                       int(first or 0), lang)
+                 if a is not None and query is not None else [gr.update()] * len(drawn),
+                 [state, c["attention.layer"], c["attention.head"], looked, view_radio, c["attention.bertviz_first"]],
+                 drawn)
 
     @ui.friendly
     def on_head(a, layer, head, lang):
@@ -176,9 +189,9 @@ def build(ctx: ui.ShellContext) -> dict:
     def on_token(a, lang, evt: gr.SelectData):
         a = _need(a)
         fig, table = render_look(a, evt.index, lang)
-        return token_spans(a, int(evt.index)), fig, table
+        return int(evt.index), token_spans(a, int(evt.index)), fig, table
 
-    c["attention.tokens"].select(on_token, [state, ctx.lang], [c["attention.tokens"], c["attention.look"], look_md])
+    c["attention.tokens"].select(on_token, [state, ctx.lang], [looked, c["attention.tokens"], c["attention.look"], look_md])
     ctx.on_lang(lambda lang: gr.update(choices=view_choices(lang), **ui.texts("attention.bertviz_view", lang)),
                 [view_radio])
     return c

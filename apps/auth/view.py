@@ -17,9 +17,37 @@ from apps import ui
 from apps.auth import panel
 from apps.auth.store import DEFAULTS, INT_LIMITS
 from apps.i18n import DEFAULT_LANG as L
-from apps.i18n import t
+from apps.i18n import msg, render, t
+from curriculum.progress import iso_local
 
 INT_KEYS = list(INT_LIMITS)
+
+
+def roster_frame(rows: list[dict] | None, lang: str) -> pd.DataFrame:
+    """The roster table in `lang` (headed even when empty)."""
+    cols = [t(f"classroom.col.{k}", lang) for k in ("name", "role", "password")]
+    return pd.DataFrame([[r["name"], t(f"auth.role.{r['role']}", lang), t("classroom.yes" if r["has_password"]
+                         else "classroom.no", lang)] for r in rows or []], columns=cols)
+
+
+RUN_COLS = ("run_id", "state", "label", "model", "method", "max_steps", "created")
+
+
+def work_frame(runs: list[dict] | None, lang: str) -> pd.DataFrame:
+    """One student's fine-tuning runs in `lang`: translated headers and states, local times."""
+    rows = [[r["run_id"], t(f"finetune.state.{r['state']}", lang), r["label"], r["model"], r["method"], r["max_steps"],
+             iso_local(r["created"]).replace("T", " ")[:16]] for r in runs or []]
+    return pd.DataFrame(rows, columns=[t(f"classroom.runcol.{k}", lang) for k in RUN_COLS])
+
+
+def work_view(work: dict | None, lang: str) -> tuple:
+    """(text, runs table) of panel.student_work in `lang`; nothing shown before the first look."""
+    if not work:
+        return gr.update(), work_frame(None, lang)
+    prog = work["progress"]
+    text = t("classroom.work", lang, name=work["name"], solved=prog["n_solved"], total=prog["n_total"],
+             runs=len(work["runs"]), votes=work["votes"])
+    return text, work_frame(work["runs"], lang)
 
 
 def build(ctx: ui.ShellContext) -> dict:
@@ -28,12 +56,15 @@ def build(ctx: ui.ShellContext) -> dict:
     classroom = auth is not None and auth.mode == "classroom"
     c["classroom.intro"] = gr.Markdown(t("classroom.intro" if classroom else "classroom.personal", L),
                                        elem_id="classroom-intro")
+    # what is on screen, language-neutral (msg / rows), re-rendered on a language switch (ctx.rerender)
+    said, roster_rows, work = gr.State(None), gr.State(None), gr.State(None)
     with gr.Column(visible=classroom):
         c["classroom.refresh"] = gr.Button(t("classroom.refresh", L), variant="primary", elem_id="classroom-refresh")
         status = gr.Markdown("", elem_id="classroom-status")
         with gr.Accordion(t("classroom.roster", L), open=True) as acc:
             c["classroom.roster"] = acc
-            roster_df = gr.Dataframe(interactive=False, elem_id="classroom-roster-table")
+            roster_df = gr.Dataframe(roster_frame(None, L), interactive=False, elem_id="classroom-roster-table",
+                                     **ui.texts("classroom.roster_table", L))
             with gr.Row():
                 c["classroom.csv"] = gr.File(file_types=[".csv", ".txt"], type="filepath", elem_id="classroom-csv",
                                              **ui.texts("classroom.csv", L))
@@ -46,7 +77,8 @@ def build(ctx: ui.ShellContext) -> dict:
                 c["classroom.remove"] = gr.Button(t("classroom.remove", L), variant="stop", elem_id="classroom-remove")
                 c["classroom.show"] = gr.Button(t("classroom.show", L), elem_id="classroom-show")
             work_md = gr.Markdown(elem_id="classroom-work")
-            work_df = gr.Dataframe(interactive=False, elem_id="classroom-work-runs")
+            work_df = gr.Dataframe(work_frame(None, L), interactive=False, elem_id="classroom-work-runs",
+                                   **ui.texts("classroom.work_table", L))
         with gr.Accordion(t("classroom.settings", L), open=False) as acc:
             c["classroom.settings"] = acc
             with gr.Row():
@@ -71,11 +103,10 @@ def build(ctx: ui.ShellContext) -> dict:
     setting_boxes = [*(c[f"classroom.set.{k}"] for k in INT_KEYS), c["classroom.set.open_join"],
                      c["classroom.set.models"], c["classroom.set.base_urls"]]
 
-    def roster_frame(user, lang):
-        rows = panel.roster(auth, user)
-        return pd.DataFrame([{t("classroom.col.name", lang): r["name"], t("classroom.col.role", lang):
-                              t(f"auth.role.{r['role']}", lang), t("classroom.col.password", lang):
-                              t("classroom.yes" if r["has_password"] else "classroom.no", lang)} for r in rows])
+    def shown(user, status, lang) -> tuple:
+        """(said, roster rows, status text, roster table) after an action: the values and their rendering."""
+        rows = [{k: r[k] for k in ("name", "role", "has_password")} for r in panel.roster(auth, user)]
+        return status, rows, render(status, lang), roster_frame(rows, lang)
 
     def settings_values(settings):
         return [*(settings[k] for k in INT_KEYS), settings["open_join"], "\n".join(settings["models"]),
@@ -84,8 +115,8 @@ def build(ctx: ui.ShellContext) -> dict:
     @ui.friendly
     def on_refresh(lang, request: gr.Request = None):
         user = ctx.user(request)
-        frame = roster_frame(user, lang)
-        return (t("classroom.status", lang, n=len(frame)), frame, *settings_values(panel.settings(auth, user)))
+        n = len(panel.roster(auth, user))
+        return (*shown(user, msg("classroom.status", n=n), lang), *settings_values(panel.settings(auth, user)))
 
     @ui.friendly
     def on_add(path, names, lang, request: gr.Request = None):
@@ -97,27 +128,24 @@ def build(ctx: ui.ShellContext) -> dict:
         if typed:
             more = panel.add_names(auth, user, typed)
             out = {k: out[k] + more[k] for k in out}
-        return t("classroom.added", lang, added=len(out["added"]), existing=len(out["existing"])), roster_frame(user, lang)
+        return shown(user, msg("classroom.added", added=len(out["added"]), existing=len(out["existing"])), lang)
 
     @ui.friendly
     def on_reset(name, lang, request: gr.Request = None):
         user = ctx.user(request)
         password = panel.reset_password(auth, user, name)
-        return t("classroom.reset_done", lang, name=name, password=password), roster_frame(user, lang)
+        return shown(user, msg("classroom.reset_done", name=name, password=password), lang)
 
     @ui.friendly
     def on_remove(name, lang, request: gr.Request = None):
         user = ctx.user(request)
         panel.remove(auth, user, name)
-        return t("classroom.removed", lang, name=name), roster_frame(user, lang)
+        return shown(user, msg("classroom.removed", name=name), lang)
 
     @ui.friendly
     def on_show(name, lang, request: gr.Request = None):
-        work = panel.student_work(auth, ctx.user(request), name)
-        prog = work["progress"]
-        text = t("classroom.work", lang, name=work["name"], solved=prog["n_solved"], total=prog["n_total"],
-                 runs=len(work["runs"]), votes=work["votes"])
-        return text, pd.DataFrame(work["runs"])
+        found = panel.student_work(auth, ctx.user(request), name)
+        return found, *work_view(found, lang)
 
     @ui.friendly
     def on_save(max_new_tokens, requests_per_minute, queued_runs, train_steps, upload_mb, open_join, models, base_urls,
@@ -125,7 +153,7 @@ def build(ctx: ui.ShellContext) -> dict:
         values = (max_new_tokens, requests_per_minute, queued_runs, train_steps, upload_mb, open_join, models, base_urls)
         keys = [*INT_KEYS, "open_join", "models", "base_urls"]
         saved = panel.update_settings(auth, ctx.user(request), dict(zip(keys, values)))
-        return t("classroom.saved", lang), *settings_values(saved)
+        return msg("classroom.saved"), t("classroom.saved", lang), *settings_values(saved)
 
     @ui.friendly
     def on_export(lang, request: gr.Request = None):
@@ -140,7 +168,7 @@ def build(ctx: ui.ShellContext) -> dict:
         with open(roster_path, "w", encoding="utf-8", newline="") as out:
             writer = csv.DictWriter(out, fieldnames=["user_id", "name", "role", "has_password", "created"])
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({**r, "created": iso_local(r["created"])} for r in rows)  # a time, not epoch seconds
         progress_path = ProgressStore().export(folder / f"progress-{stamp}.csv", session_prefix=f"c{user.class_id}-")
         ids = {r["user_id"] for r in rows}
         votes_path = folder / f"votes-{stamp}.jsonl"
@@ -149,16 +177,23 @@ def build(ctx: ui.ShellContext) -> dict:
 
         records = [public_record(r) for r in VoteStore().records() if (r.get("llmlab") or {}).get("session") in ids]
         votefile.write(votes_path, records)
-        return t("classroom.exported", lang), [str(roster_path), str(progress_path), str(votes_path)]
+        return (msg("classroom.exported"), t("classroom.exported", lang),
+                [str(roster_path), str(progress_path), str(votes_path)])
 
     if classroom:
-        c["classroom.refresh"].click(on_refresh, ctx.lang, [status, roster_df, *setting_boxes], api_visibility="private")
-        c["classroom.add"].click(on_add, [c["classroom.csv"], c["classroom.names"], ctx.lang], [status, roster_df],
+        roster_out = [said, roster_rows, status, roster_df]
+        c["classroom.refresh"].click(on_refresh, ctx.lang, [*roster_out, *setting_boxes], api_visibility="private")
+        c["classroom.add"].click(on_add, [c["classroom.csv"], c["classroom.names"], ctx.lang], roster_out,
                                  api_visibility="private")
-        c["classroom.reset"].click(on_reset, [c["classroom.member"], ctx.lang], [status, roster_df], api_visibility="private")
-        c["classroom.remove"].click(on_remove, [c["classroom.member"], ctx.lang], [status, roster_df],
+        c["classroom.reset"].click(on_reset, [c["classroom.member"], ctx.lang], roster_out, api_visibility="private")
+        c["classroom.remove"].click(on_remove, [c["classroom.member"], ctx.lang], roster_out, api_visibility="private")
+        c["classroom.show"].click(on_show, [c["classroom.member"], ctx.lang], [work, work_md, work_df],
+                                  api_visibility="private")
+        c["classroom.save"].click(on_save, [*setting_boxes, ctx.lang], [said, status, *setting_boxes],
+                                  api_visibility="private")
+        c["classroom.export"].click(on_export, ctx.lang, [said, status, c["classroom.export_files"]],
                                     api_visibility="private")
-        c["classroom.show"].click(on_show, [c["classroom.member"], ctx.lang], [work_md, work_df], api_visibility="private")
-        c["classroom.save"].click(on_save, [*setting_boxes, ctx.lang], [status, *setting_boxes], api_visibility="private")
-        c["classroom.export"].click(on_export, ctx.lang, [status, c["classroom.export_files"]], api_visibility="private")
+        ctx.rerender(lambda lang, m, rows, found: [render(m, lang) if m else gr.update(), roster_frame(rows, lang),
+                                                   *work_view(found, lang)],
+                     [said, roster_rows, work], [status, roster_df, work_md, work_df])
     return c

@@ -5,6 +5,17 @@ from apps.i18n import t
 from apps.plotting import caption_lang, plt, style
 
 
+def _title(exercise_id: str, lang: str, width: int = 36) -> str:
+    """The exercise's title in `lang` (its id if it is no longer in the curriculum), cut to fit the axis."""
+    from curriculum import exercises
+
+    try:
+        title = exercises.get(exercise_id).title_in(lang)
+    except Exception:  # noqa: BLE001 - an attempt at an exercise since removed
+        return exercise_id
+    return title if len(title) <= width else title[:width - 1] + "…"
+
+
 def solve_rates(summary: dict, lang: str):
     """Horizontal bars, one per exercise (roadmap order, top to bottom), labelled solved/tried."""
     lang = caption_lang(lang)
@@ -22,7 +33,7 @@ def _solve_rates(summary: dict, lang: str):
     for yi, r in zip(y, rows):
         ax.text(min(r["solve_rate"], 0.98) + 0.01, yi, t("course.plot.label", lang, solved=r["solved"],
                 students=r["students"]), va="center", fontsize=8)
-    ax.set_yticks(y, [r["exercise"] for r in rows], fontsize=8)
+    ax.set_yticks(y, [_title(r["exercise"], lang) for r in rows], fontsize=8)
     ax.set_xlim(0, 1.15)
     ax.set_xlabel(t("course.plot.rate", lang))
     ax.set_title(t("course.plot.title", lang), fontsize=10)

@@ -24,7 +24,7 @@ from apps import ui
 from apps.course import plots
 from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG as L
-from apps.i18n import lang_from_accept, t
+from apps.i18n import lang_from_accept, msg, render, t
 from curriculum import exercises as ex_mod
 from curriculum import lessons
 from curriculum.checkers import Answers
@@ -70,6 +70,19 @@ def path_html(prog: dict, lang: str) -> str:
                      f'{t("course.stage_done", lang, solved=done, total=len(ids))}</div>')
     arrow = '<div style="align-self:center;font-size:20px">→</div>'
     return f'<div id="course-path-boxes" style="display:flex;flex-wrap:wrap;gap:6px">{arrow.join(boxes)}</div>'
+
+
+def students_frame(data: dict | None, lang: str) -> pd.DataFrame:
+    """The teacher's per-student table, headers in `lang` (empty but headed before the first refresh)."""
+    rows = [[s["student"], s["solved"], s["attempts"], time.strftime("%Y-%m-%d %H:%M", time.localtime(s["last"]))]
+            for s in (data or {}).get("students", [])]
+    return pd.DataFrame(rows, columns=[t(f"course.col.{k}", lang) for k in ("student", "solved", "attempts", "last")])
+
+
+def summary_view(data: dict, lang: str) -> tuple:
+    """(text, figure, table) of a class summary (curriculum.progress.class_summary) in `lang`."""
+    text = t("course.summary", lang, students=data["n_students"], attempts=data["n_attempts"])
+    return text, plots.solve_rates(data, lang), students_frame(data, lang)
 
 
 def build(ctx: ui.ShellContext) -> dict:
@@ -152,13 +165,14 @@ def build(ctx: ui.ShellContext) -> dict:
                                               elem_id=f"course-check-{key}")
                         relang.append((box, lambda lang: gr.update(**ui.texts("course.answer", lang))))
                     verdict = gr.Markdown(elem_id=f"course-v-{key}")
+                    said = gr.State(None)  # the verdict as msg(): re-rendered when the language changes
                     with gr.Accordion(t("course.hint", L), open=False) as hint_acc:
                         hint = gr.Markdown(ex.hint_in(L), elem_id=f"course-hint-{key}")
                 relang += [(prompt, lambda lang, ex=ex: prompt_md(ex, lang)),
                            (check, lambda lang, ex=ex: t("course.code_check" if ex.kind == "code" else "course.check", lang)),
                            (hint_acc, lambda lang: gr.update(label=t("course.hint", lang))),
                            (hint, lambda lang, ex=ex: ex.hint_in(lang))]
-                checks.append((ex, box, check, verdict))
+                checks.append((ex, box, check, verdict, said))
 
     with gr.Accordion(t("course.teacher", L), open=False, elem_id="course-teacher") as acc:
         c["course.teacher"] = acc
@@ -167,8 +181,9 @@ def build(ctx: ui.ShellContext) -> dict:
                                                       visible=not signed, **ui.texts("course.teacher_password", L))
             c["course.refresh"] = gr.Button(t("course.refresh", L), variant="primary", elem_id="course-refresh")
         summary_md = gr.Markdown(elem_id="course-summary")
+        summary_data = gr.State(None)  # the last class summary (numbers only), drawn in the page's language
         c["course.summary_plot"] = gr.Plot(elem_id="course-summary-plot", **ui.texts("course.summary_plot", L))
-        c["course.students_table"] = gr.Dataframe(interactive=False, elem_id="course-students",
+        c["course.students_table"] = gr.Dataframe(students_frame(None, L), interactive=False, elem_id="course-students",
                                                   **ui.texts("course.students_table", L))
         with gr.Row():
             c["course.export_csv"] = gr.Button(t("course.export_csv", L), elem_id="course-export-csv")
@@ -189,10 +204,11 @@ def build(ctx: ui.ShellContext) -> dict:
         return progress_html(prog, lang), path_html(prog, lang)
 
     def marks(state, lang, request=None):
-        """Each exercise's verdict box: 'solved before' for those this student has solved."""
+        """Each exercise's verdict (msgs, then their text): 'solved before' for those this student has solved."""
         prog = progress_of(state, request)
-        return [t("course.solved_before", lang, n=prog["attempts"][ex.id]) if ex.id in prog["solved"] else ""
+        said = [msg("course.solved_before", n=prog["attempts"][ex.id]) if ex.id in prog["solved"] else None
                 for ex, *_ in checks]
+        return [*said, *(render(m, lang) for m in said)]
 
     def on_load(state, request: gr.Request):
         # the language the shell is switching to at this moment (its own load event picks it the same way)
@@ -200,8 +216,9 @@ def build(ctx: ui.ShellContext) -> dict:
         state = identify(state, None, lang)
         return (state, state["name"], *show(state, lang, request), *marks(state, lang, request))
 
-    verdicts = [v for *_, v in checks]
-    Context.root_block.load(on_load, [student_state], [student_state, c["course.student"], bar, path, *verdicts],
+    verdicts = [v for *_, v, _said in checks]
+    saids = [m for *_, m in checks]
+    Context.root_block.load(on_load, [student_state], [student_state, c["course.student"], bar, path, *saids, *verdicts],
                             queue=False, api_visibility="private")
     # The shell tells views of a language switch through on_lang (new_lang -> updates); the bar and the
     # path also need the student, so the switch writes the language into this mirror, whose change
@@ -216,7 +233,7 @@ def build(ctx: ui.ShellContext) -> dict:
         return (state, *show(state, lang, request), *marks(state, lang, request))
 
     gr.on([c["course.student"].submit, c["course.student"].blur], set_name, [c["course.student"], student_state, ctx.lang],
-          [student_state, bar, path, *verdicts], api_visibility="private")
+          [student_state, bar, path, *saids, *verdicts], api_visibility="private")
 
     # ------------------------------------------------------------ checking an answer
     def make_check(ex):
@@ -225,31 +242,32 @@ def build(ctx: ui.ShellContext) -> dict:
                 state = identify(state, None if signed else name, lang)
                 student, session = who_is(state, request)
                 if not answers.is_ready(ex):
-                    yield state, t("course.computing", lang), gr.update(), gr.update()
+                    yield state, None, t("course.computing", lang), gr.update(), gr.update()
                 if ex.kind == "code":
-                    yield state, t("course.code_running", lang), gr.update(), gr.update()
+                    yield state, None, t("course.code_running", lang), gr.update(), gr.update()
                     verdict = answers.check_code(ex, answer or "", lang=lang, classroom=signed,
                                                  teacher=signed and ctx.user(request).is_teacher)
                 else:
                     verdict = answers.check(ex, answer)
             except LabError as exc:  # bad input: said inline, nothing recorded
-                yield state, f"⚠️ {exc.message(lang)}", gr.update(), gr.update()
+                said = msg("course.bad_answer", why=msg(exc.key, **exc.params))
+                yield state, said, render(said, lang), gr.update(), gr.update()
                 return
             store.record(Attempt(exercise=ex.id, stage=ex.stage, answer=verdict.answer, correct=verdict.correct,
                                  student=student, session=session, expected=verdict.expected, lang=lang))
             if ex.kind == "code":
-                text = verdict.message
+                said = verdict.message  # already in `lang` (the sandbox's report); stays as said
             else:
-                text = t("course.correct", lang, expected=verdict.expected) if verdict.correct else \
-                    t("course.wrong", lang, answer=f"`{verdict.answer[:60]}`")
-            yield (state, text, *show(state, lang, request))
+                said = msg("course.correct", expected=verdict.expected) if verdict.correct else \
+                    msg("course.wrong", answer=f"`{verdict.answer[:60]}`")
+            yield (state, said, render(said, lang), *show(state, lang, request))
         return ui.friendly(run)
 
-    for ex, box, check, verdict in checks:
+    for ex, box, check, verdict, said in checks:
         fn = make_check(ex)
         code = ex.kind == "code"
         gr.on([check.click] if code else [check.click, box.submit], fn, [box, c["course.student"], student_state, ctx.lang],
-              [student_state, verdict, bar, path], api_visibility="private",
+              [student_state, said, verdict, bar, path], api_visibility="private",
               # value checks are mostly cached look-ups; code checks each start a sandboxed process
               concurrency_id="course-code" if code else "course-check", concurrency_limit=4 if code else 16)
 
@@ -269,15 +287,15 @@ def build(ctx: ui.ShellContext) -> dict:
     @ui.friendly
     def summary(password, lang, request: gr.Request = None):
         data = store.class_summary(all_ids, session_prefix=teacher_scope(password, lang, request))
-        table = pd.DataFrame(
-            [[s["student"], s["solved"], s["attempts"], time.strftime("%Y-%m-%d %H:%M", time.localtime(s["last"]))]
-             for s in data["students"]],
-            columns=[t(f"course.col.{k}", lang) for k in ("student", "solved", "attempts", "last")])
-        text = t("course.summary", lang, students=data["n_students"], attempts=data["n_attempts"])
-        return text, plots.solve_rates(data, lang), table
+        return data, *summary_view(data, lang)
 
-    c["course.refresh"].click(summary, [c["course.teacher_password"], ctx.lang],
-                              [summary_md, c["course.summary_plot"], c["course.students_table"]], api_visibility="private")
+    summary_outputs = [summary_md, c["course.summary_plot"], c["course.students_table"]]
+    c["course.refresh"].click(summary, [c["course.teacher_password"], ctx.lang], [summary_data, *summary_outputs],
+                              api_visibility="private")
+    ctx.rerender(lambda lang, data: summary_view(data, lang) if data else [gr.update(), gr.update(),
+                                                                          students_frame(None, lang)],
+                 summary_data, summary_outputs)
+    ctx.rerender(lambda lang, *said: [render(m, lang) if m else gr.update() for m in said], saids, verdicts)
 
     def exporter(fmt):
         @ui.friendly

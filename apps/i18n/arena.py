@@ -31,8 +31,8 @@ STRINGS = {
     "arena.battle_named": ("指定对战：A = {a}，B = {b}。", "Named battle: A = {a}, B = {b}."),
     "arena.now_vote": ("回答完毕，请投票。", "Both answers are in: vote now."),
     "arena.revealed": (
-        "✅ 已记录你的投票（{choice}）。A 是 **{a}**，B 是 **{b}**。竞技场共有 {n} 票。",
-        "✅ Your vote ({choice}) is saved. A was **{a}**, B was **{b}**. The arena has {n} votes.",
+        "✓ 已记录你的投票（{choice}）。A 是 **{a}**，B 是 **{b}**。竞技场共有 {n} 票。",
+        "✓ Your vote ({choice}) is saved. A was **{a}**, B was **{b}**. The arena has {n} {n:plural:vote|votes}.",
     ),
     "arena.pool_acc": ("参赛者名单（全班共享）", "Contestants (shared by the whole class)"),
     "arena.pool": ("参赛者，每行一个", "Contestants, one per line"),

@@ -58,7 +58,7 @@ STRINGS = {
     "attention.summary_line": (
         "**{model}**（{arch}，{kind}）：{tokens} 个 token，{layers} 层 × {heads} 个头"
         "（{kv_heads} 个 K/V 头，每头 {head_dim} 维），前向 {seconds:.2f} 秒。",
-        "**{model}** ({arch}, {kind}): {tokens} tokens, {layers} layers × {heads} heads "
+        "**{model}** ({arch}, {kind}): {tokens} {tokens:plural:token|tokens}, {layers} layers × {heads} heads "
         "({kv_heads} K/V heads, {head_dim} dims each), forward pass {seconds:.2f} s.",
     ),
     "attention.causal": ("因果（解码器）", "causal (decoder)"),

@@ -44,8 +44,8 @@ STRINGS = {
     ),
     "gen.busy_user": (
         "你已有 {n} 个请求在排队，请等它们完成后再发（约 {retry} 秒）。",
-        "You already have {n} requests waiting; let them finish first (about {retry} s).",
+        "You already have {n} {n:plural:request|requests} waiting; let them finish first (about {retry} s).",
     ),
-    "gen.queued": ("排队中：前面还有 {ahead} 个请求…", "In the queue: {ahead} requests ahead of yours…"),
+    "gen.queued": ("排队中：前面还有 {ahead} 个请求…", "In the queue: {ahead} {ahead:plural:request|requests} ahead of yours…"),
     "models.online_only": ("需联网下载，离线不可用", "needs internet, not offline"),
 }

@@ -1,6 +1,6 @@
 """Strings of the Roadmap tab (course): the path, exercises, verdicts, progress and the teacher panel."""
 STRINGS = {
-    "course.tab": ("⓪ 学习路线", "⓪ Roadmap"),
+    "course.tab": ("学习路线", "Roadmap"),
     "course.intro": (
         "## 学习路线\n一个阶段一个阶段来：先读每一阶段的课文，再到对应的标签页动手，最后回到这里做练习。"
         "每道题的答案都由实验室用真实模型当场算出。写上你的名字，进度会一直保存在服务器上。",
@@ -31,12 +31,13 @@ STRINGS = {
     "course.answer.placeholder": ("填在这里，然后点「检查」", "Type it here, then press Check"),
     "course.check": ("检查", "Check"),
     "course.hint": ("提示", "Hint"),
-    "course.solved_before": ("✅ 你已经做对了这道题（共作答 {n} 次）。", "✅ You have solved this one (attempts: {n})."),
-    "course.correct": ("✅ 正确！实验室算出的答案是 **{expected}**。", "✅ Correct! The lab computes **{expected}**."),
-    "course.wrong": ("❌ 还不对（你填的是 {answer}）。看看提示，再试一次。",
-                     "❌ Not yet (you answered {answer}). Read the hint and try again."),
-    "course.computing": ("⏳ 正在用真实模型计算答案，第一次可能要几十秒……",
-                         "⏳ Computing the answer with the real model; the first time may take a few tens of seconds…"),
+    "course.solved_before": ("✓ 你已经做对了这道题（共作答 {n} 次）。", "✓ You have solved this one (attempts: {n})."),
+    "course.correct": ("✓ 正确！实验室算出的答案是 **{expected}**。", "✓ Correct! The lab computes **{expected}**."),
+    "course.wrong": ("✗ 还不对（你填的是 {answer}）。看看提示，再试一次。",
+                     "✗ Not yet (you answered {answer}). Read the hint and try again."),
+    "course.computing": ("正在用真实模型计算答案，第一次可能要几十秒……",
+                         "Computing the answer with the real model; the first time may take a few tens of seconds…"),
+    "course.bad_answer": ("⚠ {why}", "⚠ {why}"),
     "course.empty_answer": ("请先填一个答案。", "Please type an answer first."),
     "course.not_a_number": ("「{answer}」不是一个数字。", "\"{answer}\" is not a number."),
     "course.not_an_int": ("「{answer}」不是整数，这道题要一个整数。", "\"{answer}\" is not a whole number; this exercise wants one."),
@@ -51,7 +52,7 @@ STRINGS = {
                                      "Needed only when the server sets LLMLAB_TEACHER_PASSWORD."),
     "course.teacher_denied": ("密码不对。", "Wrong password."),
     "course.refresh": ("刷新全班进度", "Refresh the class summary"),
-    "course.summary": ("{students} 位同学，共 {attempts} 次作答。", "{students} students, {attempts} attempts in all."),
+    "course.summary": ("{students} 位同学，共 {attempts} 次作答。", "{students} {students:plural:student|students}, {attempts} {attempts:plural:attempt|attempts} in all."),
     "course.summary_plot": ("每道题的解出率", "Solve rate per exercise"),
     "course.plot.title": ("每道题的解出率（做过的同学中）", "Solve rate per exercise (among students who tried it)"),
     "course.plot.rate": ("解出率", "solve rate"),

@@ -1,7 +1,7 @@
 """Strings of the pretraining tab (apps/pretrain): zh and en side by side."""
 
 STRINGS = {
-    "pretrain.tab": ("🧱 从零预训练", "🧱 Pretraining"),
+    "pretrain.tab": ("从零预训练", "Pretraining"),
     # ---- errors ----
     "pretrain.no_corpus": ("请至少选择一份语料（内置语料或上传的文本文件）。", "Pick at least one corpus (a shipped one or an uploaded text file)."),
     "pretrain.no_file": ("找不到语料“{name}”。内置语料：{choices}；也可以给出 .txt/.md 文件路径。",
@@ -74,7 +74,7 @@ STRINGS = {
     # ---- results ----
     "pretrain.data.summary": (
         "**{files}** 个文件，{chars_in} 字符 → 清洗后 **{paragraphs}** 段；去掉完全重复 **{exact_dups}** 段、近似重复 **{near_dups}** 段（MinHash，5 字符片段，Jaccard ≥ {threshold}）；保留 **{kept}** 段、{chars_out} 字符。训练 {train_paragraphs} 段 / 验证 {val_paragraphs} 段。",
-        "**{files}** file(s), {chars_in} characters → **{paragraphs}** paragraphs after cleaning; removed **{exact_dups}** exact and **{near_dups}** near duplicates (MinHash over 5-character shingles, Jaccard ≥ {threshold}); kept **{kept}** paragraphs, {chars_out} characters. Train {train_paragraphs} / validation {val_paragraphs} paragraphs.",
+        "**{files}** {files:plural:file|files}, {chars_in} characters → **{paragraphs}** {paragraphs:plural:paragraph|paragraphs} after cleaning; removed **{exact_dups}** exact and **{near_dups}** near duplicates (MinHash over 5-character shingles, Jaccard ≥ {threshold}); kept **{kept}** {kept:plural:paragraph|paragraphs}, {chars_out} characters. Train {train_paragraphs} / validation {val_paragraphs} paragraphs.",
     ),
     "pretrain.data.removed": ("被去掉的段落（前几条）：", "Removed paragraphs (first few):"),
     "pretrain.data.exact": ("完全重复", "exact"),
@@ -115,6 +115,16 @@ STRINGS = {
     "pretrain.scaling.y": ("验证损失（nats/token）", "validation loss (nats/token)"),
     "pretrain.scaling.waiting": ("规模实验进行中：{done}/{n} 个完成。", "Scaling experiment: {done}/{n} finished."),
     "pretrain.col.run": ("运行", "run"),
+    "pretrain.col.tokenizer": ("分词器", "tokenizer"),
+    "pretrain.col.vocab": ("词表大小", "vocabulary"),
+    "pretrain.tok_table": ("分词器压缩率对比", "Tokenizer compression compared"),
+    "pretrain.queue": ("训练队列", "Training queue"),
+    "pretrain.runs": ("我的运行", "My runs"),
+    "pretrain.plot.loss": ("损失", "Loss"),
+    "pretrain.plot.ppl": ("困惑度", "Perplexity"),
+    "pretrain.plot.tps": ("吞吐量", "Throughput"),
+    "pretrain.plot.lr": ("学习率", "Learning rate"),
+    "pretrain.plot.scaling": ("规模实验：验证损失 vs 参数量", "Scaling experiment: validation loss vs parameters"),
     "pretrain.col.state": ("状态", "state"),
     "pretrain.col.label": ("名称", "name"),
     "pretrain.col.preset": ("规模", "size"),

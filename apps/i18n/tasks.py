@@ -88,7 +88,7 @@ STRINGS = {
     "tasks.key.placeholder": ("粘贴密钥后按回车", "Paste the key and press Enter"),
     "tasks.key_save": ("保存密钥", "Use this key"),
     "tasks.key_forget": ("清除密钥", "Forget key"),
-    "tasks.key_set": ("🔑 本会话已设置密钥（末四位 …{tail}）", "🔑 Key set for this session (ends …{tail})"),
+    "tasks.key_set": ("✓ 本会话已设置密钥（末四位 …{tail}）", "✓ Key set for this session (ends …{tail})"),
     "tasks.key_none": ("⚠️ 尚未设置密钥：这个服务商需要 API 密钥。", "⚠️ No key yet: this provider needs an API key."),
     "tasks.key_optional": ("无需密钥（服务器要求时再填写）。", "No key needed (enter one if the server asks for it)."),
     "tasks.format": ("结果文件格式", "Results file format"),

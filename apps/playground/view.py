@@ -28,12 +28,12 @@ def model_choices(user=None) -> list[tuple[str, str]]:
     choices += [(n, n) for n in registry.quantized_names()]  # apps.quantize makes them on first use
     if user is None:
         return choices
-    choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
+    choices += [(f"⚙ {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
                 for a in runs.list_adapters(user=user)]
-    choices += [(f"🔧 {m['label']}", m["model_path"]) for m in runs.list_tuned_models(user=user)]
+    choices += [(f"⚙ {m['label']}", m["model_path"]) for m in runs.list_tuned_models(user=user)]
     from apps.pretrain.jobs import list_models
 
-    choices += [(f"🧱 {m['label']}", m["model_path"]) for m in list_models(owner=user)]  # pretrained in the lab
+    choices += [(f"▦ {m['label']}", m["model_path"]) for m in list_models(owner=user)]  # pretrained in the lab
     return choices
 
 

@@ -18,8 +18,6 @@ from apps.pretrain import architecture, corpus, jobs, scaling
 from apps.pretrain.config import PretrainConfig
 
 
-
-
 def _uploaded(paths) -> list[str]:
     """Uploaded files, accepted only from Gradio's upload folder: a request can name any path (Gradio
     skips its own check when the app is mounted), and training on /etc/passwd would print it back."""
@@ -92,6 +90,56 @@ def samples_markdown(samples: list[dict], lang: str) -> str:
     return "\n".join(parts)
 
 
+OURS = "*"  # this run's tokenizer in a comparison row, named in the page's language when drawn
+
+
+def tok_view(r: dict, lang: str) -> tuple:
+    """(markdown, comparison table) of a trained tokenizer (the numbers on_tokenize keeps) in `lang`."""
+    head = t("pretrain.tok.summary", lang, vocab=r["vocab"], merges=r["n_merges"], tokens=r["tokens"], cpt=r["cpt"])
+    show = lambda ms: " · ".join(f"`{html.escape(a)}`+`{html.escape(b)}`" for a, b in ms)  # noqa: E731
+    md = (f"{head}\n\n{t('pretrain.tok.first', lang)}\n\n{show(r['first'])}\n\n{t('pretrain.tok.last', lang)}"
+          f"\n\n{show(r['last'])}\n\n{t('pretrain.tok.compare', lang)}")
+    rows = [{**row, "tokenizer": t("pretrain.tok.ours", lang) if row["tokenizer"] == OURS else row["tokenizer"]}
+            for row in r["compare"]]
+    return md, tok_frame(rows, lang)
+
+
+def tok_frame(rows: list[dict], lang: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["tokenizer", "vocab", "zh", "en"])
+    return frame.rename(columns={"tokenizer": t("pretrain.col.tokenizer", lang), "vocab": t("pretrain.col.vocab", lang)})
+
+
+def est_markdown(r: dict, lang: str) -> str:
+    """The size/memory/FLOPs estimate (architecture.estimate's numbers) in `lang`."""
+    est, steps, h = r["est"], r["steps"], architecture.human
+    md = t("pretrain.est.summary", lang, params=h(est["params"]), emb=h(est["embedding_params"]),
+           non_emb=h(est["non_embedding_params"]), flops=h(est["flops_per_token_train"]), steps=steps,
+           tps=est["tokens_per_step"], tokens=h(est["tokens_per_step"] * steps),
+           total=h(architecture.train_flops(est, steps)), mem=f"{est['memory_mb']:.0f}", chin=h(est["chinchilla_tokens"]))
+    table = "\n".join(f"| {k} | {v} MB |" for k, v in est["parts_mb"].items())
+    md += f"\n\n| | |\n|---|---|\n{table}"
+    if r["gpu"]:
+        md += "\n\n" + t("pretrain.est.gpu", lang)
+    return md
+
+
+def runs_frame(rows: list[dict] | None, lang: str) -> pd.DataFrame:
+    """The user's past runs (jobs.list_runs) in `lang`, headed even when empty."""
+    keys = ("run", "state", "label", "preset", "loss")
+    return pd.DataFrame([[r["run_id"], t(f"finetune.state.{r['state']}", lang), r["label"], r["preset"],
+                          (r["final"] or {}).get("final_loss")] for r in rows or []],
+                        columns=[t(f"pretrain.col.{k}", lang) for k in keys])
+
+
+def queue_frame(rows: list[dict], owner, lang: str) -> pd.DataFrame:
+    """The runner's queue: everyone sees its length and their place, only their own run ids."""
+    from apps.auth.users import may_access
+
+    return pd.DataFrame([[r["run_id"] if may_access(owner, r["owner"]) else t("finetune.someone_else", lang),
+                          t(f"finetune.state.{r['state']}", lang), r["position"]] for r in rows],
+                        columns=[t("pretrain.col.run", lang), t("pretrain.col.state", lang), "#"])
+
+
 def build(ctx: ui.ShellContext) -> dict:
     lang0 = DEFAULT_LANG
     runner = jobs.make_runner()
@@ -127,8 +175,11 @@ def build(ctx: ui.ShellContext) -> dict:
     data_md = gr.Markdown(elem_id="pt-data-out")
     with gr.Row():
         tok_md = gr.Markdown(elem_id="pt-tok-out")
-        tok_df = gr.Dataframe(interactive=False, elem_id="pt-tok-compare")
+        c["pretrain.tok_table"] = tok_df = gr.Dataframe(tok_frame([], lang0), interactive=False, elem_id="pt-tok-compare",
+                                                        **ui.texts("pretrain.tok_table", lang0))
     est_md = gr.Markdown(elem_id="pt-est-out")
+    # the last results, language-neutral, re-rendered on a language switch (the timer redraws the rest)
+    data_out, tok_out, est_out, runs_out = gr.State(None), gr.State(None), gr.State(None), gr.State(None)
     with gr.Row():
         c["pretrain.start"] = gr.Button(t("pretrain.start", lang0), variant="primary", elem_id="pt-start")
         c["pretrain.stop"] = gr.Button(t("pretrain.stop", lang0), variant="stop", elem_id="pt-stop")
@@ -136,17 +187,23 @@ def build(ctx: ui.ShellContext) -> dict:
         c["pretrain.scaling"] = gr.Button(t("pretrain.scaling", lang0), elem_id="pt-scaling")
     status_md = gr.Markdown(t("pretrain.status.none", lang0), elem_id="pt-status")
     with gr.Row():
-        loss_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-loss", height=260)
-        ppl_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-ppl", height=260)
+        loss_plot = c["pretrain.plot.loss"] = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-loss",
+                                                          height=260, **ui.texts("pretrain.plot.loss", lang0))
+        ppl_plot = c["pretrain.plot.ppl"] = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-ppl",
+                                                        height=260, **ui.texts("pretrain.plot.ppl", lang0))
     with gr.Row():
-        tps_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-tps", height=220)
-        lr_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-lr", height=220)
+        tps_plot = c["pretrain.plot.tps"] = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-tps",
+                                                        height=220, **ui.texts("pretrain.plot.tps", lang0))
+        lr_plot = c["pretrain.plot.lr"] = gr.LinePlot(x="step", y="value", color="series", elem_id="pt-lr",
+                                                      height=220, **ui.texts("pretrain.plot.lr", lang0))
     samples_md = gr.Markdown(elem_id="pt-samples")
     with gr.Row():
-        scaling_plot = gr.Plot(elem_id="pt-scaling-plot")
+        scaling_plot = c["pretrain.plot.scaling"] = gr.Plot(elem_id="pt-scaling-plot",
+                                                            **ui.texts("pretrain.plot.scaling", lang0))
         scaling_md = gr.Markdown(elem_id="pt-scaling-out")
     with gr.Row():
-        queue_df = gr.Dataframe(interactive=False, elem_id="pt-queue")
+        c["pretrain.queue"] = queue_df = gr.Dataframe(queue_frame([], None, lang0), interactive=False, elem_id="pt-queue",
+                                                      **ui.texts("pretrain.queue", lang0))
         c["pretrain.log"] = gr.Textbox(lines=6, max_lines=6, elem_id="pt-log", **ui.texts("pretrain.log", lang0))
     with gr.Accordion(t("pretrain.try", lang0), open=False) as try_acc:
         c["pretrain.try"] = try_acc
@@ -156,7 +213,8 @@ def build(ctx: ui.ShellContext) -> dict:
         c["pretrain.output"] = gr.Textbox(lines=3, elem_id="pt-output", **ui.texts("pretrain.output", lang0))
     with gr.Accordion(t("pretrain.past", lang0), open=False) as past:
         c["pretrain.past"] = past
-        runs_df = gr.Dataframe(interactive=False, elem_id="pt-runs")
+        c["pretrain.runs"] = runs_df = gr.Dataframe(runs_frame(None, lang0), interactive=False, elem_id="pt-runs",
+                                                    **ui.texts("pretrain.runs", lang0))
         with gr.Row():
             c["pretrain.pick"] = gr.Dropdown([], elem_id="pt-pick", **ui.texts("pretrain.pick", lang0))
             c["pretrain.refresh"] = gr.Button(t("pretrain.refresh", lang0), elem_id="pt-refresh")
@@ -191,7 +249,8 @@ def build(ctx: ui.ShellContext) -> dict:
     def on_prepare(cfg, lang):
         cfg = _cfg(cfg, lang)
         built = corpus.build(cfg.corpus, cfg.val_fraction, cfg.seed)
-        return data_markdown(built.report, built.removed, lang)
+        kept = {"report": built.report, "removed": built.removed[:6]}
+        return kept, data_markdown(kept["report"], kept["removed"], lang)
 
     @ui.friendly
     def on_tokenize(cfg, lang):
@@ -202,30 +261,18 @@ def build(ctx: ui.ShellContext) -> dict:
         tok = tok_mod.train(built.train, cfg.vocab_size)
         merges = tok_mod.learned_merges(tok)
         text = built.text("train")
-        head = t("pretrain.tok.summary", lang, vocab=len(tok), merges=len(merges),
-                 tokens=len(tok(text, add_special_tokens=False)["input_ids"]), cpt=f"{tok_mod.chars_per_token(tok, text):.2f}")
-        show = lambda ms: " · ".join(f"`{html.escape(a)}`+`{html.escape(b)}`" for a, b in ms)  # noqa: E731
-        md = f"{head}\n\n{t('pretrain.tok.first', lang)}\n\n{show(merges[:30])}\n\n{t('pretrain.tok.last', lang)}\n\n{show(merges[-12:])}"
-        md += f"\n\n{t('pretrain.tok.compare', lang)}"
-        toks = {t("pretrain.tok.ours", lang): tok, **tok_mod.reference_tokenizers()}
-        return md, pd.DataFrame(tok_mod.compare(toks, tok_mod.compression_samples()))
+        r = {"vocab": len(tok), "n_merges": len(merges), "first": merges[:30], "last": merges[-12:],
+             "tokens": len(tok(text, add_special_tokens=False)["input_ids"]),
+             "cpt": f"{tok_mod.chars_per_token(tok, text):.2f}",
+             "compare": tok_mod.compare({OURS: tok, **tok_mod.reference_tokenizers()}, tok_mod.compression_samples())}
+        return r, *tok_view(r, lang)
 
     @ui.friendly
     def on_estimate(cfg, lang):
         cfg = _cfg(cfg, lang)
         shape = cfg.shape()
-        est = architecture.estimate(shape, cfg.vocab_size)
-        h = architecture.human
-        md = t("pretrain.est.summary", lang, params=h(est["params"]), emb=h(est["embedding_params"]),
-               non_emb=h(est["non_embedding_params"]), flops=h(est["flops_per_token_train"]), steps=cfg.max_steps,
-               tps=est["tokens_per_step"], tokens=h(est["tokens_per_step"] * cfg.max_steps),
-               total=h(architecture.train_flops(est, cfg.max_steps)), mem=f"{est['memory_mb']:.0f}",
-               chin=h(est["chinchilla_tokens"]))
-        table = "\n".join(f"| {k} | {v} MB |" for k, v in est["parts_mb"].items())
-        md += f"\n\n| | |\n|---|---|\n{table}"
-        if shape.for_gpu:
-            md += "\n\n" + t("pretrain.est.gpu", lang)
-        return md
+        r = {"est": architecture.estimate(shape, cfg.vocab_size), "steps": cfg.max_steps, "gpu": shape.for_gpu}
+        return r, est_markdown(r, lang)
 
     def _quota(cfg: PretrainConfig, user, runs: int = 1) -> None:
         active = sum(r["state"] in ("queued", "running") for r in jobs.list_runs(user.id))
@@ -263,12 +310,7 @@ def build(ctx: ui.ShellContext) -> dict:
 
     def on_tick(run_id, ids, lang, request: gr.Request = None):
         owner = _owner(request)
-        from apps.auth.users import may_access
-
-        # everyone sees the queue's length and their place in it, only their own run ids (as in fine-tuning)
-        queue = pd.DataFrame([{t("pretrain.col.run", lang): r["run_id"] if may_access(owner, r["owner"])
-                               else t("finetune.someone_else", lang), t("pretrain.col.state", lang):
-                               t(f"finetune.state.{r['state']}", lang), "#": r["position"]} for r in runner.queue()])
+        queue = queue_frame(runner.queue(), owner, lang)
         keep = [gr.update()] * 6
         scaling_out = [gr.update(), gr.update()]
         if ids:
@@ -295,12 +337,8 @@ def build(ctx: ui.ShellContext) -> dict:
                 samples_markdown(info["samples"], lang), log_tail(run_id, jobs.root(), chars=2500), queue, *scaling_out]
 
     def on_refresh(lang, request: gr.Request = None):
-        rows = jobs.list_runs(_owner(request))
-        frame = pd.DataFrame([{t("pretrain.col.run", lang): r["run_id"], t("pretrain.col.state", lang):
-                               t(f"finetune.state.{r['state']}", lang), t("pretrain.col.label", lang): r["label"],
-                               t("pretrain.col.preset", lang): r["preset"],
-                               t("pretrain.col.loss", lang): (r["final"] or {}).get("final_loss")} for r in rows])
-        return frame, gr.update(choices=[r["run_id"] for r in rows])
+        rows = [{k: r[k] for k in ("run_id", "state", "label", "preset", "final")} for r in jobs.list_runs(_owner(request))]
+        return rows, runs_frame(rows, lang), gr.update(choices=[r["run_id"] for r in rows])
 
     @ui.friendly
     def on_generate(run_id, prompt, lang, request: gr.Request = None):
@@ -316,8 +354,8 @@ def build(ctx: ui.ShellContext) -> dict:
         return generate(lm, prompt or "", cfg).text
 
     heavy = dict(concurrency_id="pretrain-prep", concurrency_limit=2)
-    for key, fn, outs in (("prepare", on_prepare, data_md), ("tokenize", on_tokenize, [tok_md, tok_df]),
-                          ("estimate", on_estimate, est_md), ("start", on_start, [current, status_md]),
+    for key, fn, outs in (("prepare", on_prepare, [data_out, data_md]), ("tokenize", on_tokenize, [tok_out, tok_md, tok_df]),
+                          ("estimate", on_estimate, [est_out, est_md]), ("start", on_start, [current, status_md]),
                           ("scaling", on_scaling, [group, current, scaling_md])):
         c[f"pretrain.{key}"].click(collect, [ctx.lang, *form], cfg_state).success(fn, [cfg_state, ctx.lang], outs, **heavy)
     c["pretrain.stop"].click(on_stop, [current, ctx.lang], status_md)
@@ -325,7 +363,12 @@ def build(ctx: ui.ShellContext) -> dict:
     timer.tick(on_tick, [current, group, ctx.lang],
                [status_md, loss_plot, ppl_plot, tps_plot, lr_plot, samples_md, c["pretrain.log"], queue_df,
                 scaling_plot, scaling_md], queue=False, show_progress="hidden")
-    c["pretrain.refresh"].click(on_refresh, ctx.lang, [runs_df, c["pretrain.pick"]])
+    c["pretrain.refresh"].click(on_refresh, ctx.lang, [runs_out, runs_df, c["pretrain.pick"]])
+    ctx.rerender(lambda lang, d, tk, est, rows: [
+        data_markdown(d["report"], d["removed"], lang) if d else gr.update(),
+        *(tok_view(tk, lang) if tk else (gr.update(), tok_frame([], lang))),
+        est_markdown(est, lang) if est else gr.update(), runs_frame(rows, lang)],
+        [data_out, tok_out, est_out, runs_out], [data_md, tok_md, tok_df, est_md, runs_df])
     c["pretrain.pick"].change(lambda run_id: run_id, c["pretrain.pick"], current)
     c["pretrain.generate"].click(on_generate, [current, c["pretrain.prompt"], ctx.lang], c["pretrain.output"],
                                  concurrency_id="pretrain-generate", concurrency_limit=2)

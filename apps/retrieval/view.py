@@ -10,8 +10,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from apps import ui
-from apps.i18n import DEFAULT_LANG, t
+from apps import i18n, ui
+from apps.i18n import DEFAULT_LANG, msg, t
 from apps.models import registry
 from rag import plots, render
 from rag.answer import build_messages, show_prompt, stream_answer
@@ -104,13 +104,20 @@ def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_t
                            progress=lambda frac, stage: progress(frac, desc=t(f"rag.progress.{stage}", lang)))
     seconds = time.perf_counter() - started
     loaded = {c.source for c in index.chunks}
-    note = (t("rag.status.skipped", lang, n=len(skipped), details=" ".join(e.message(lang) for e in skipped[:3]))
-            if skipped else t("rag.status.none_skipped", lang))
-    status = t("rag.status.built", lang, sources=len(loaded), chunks=len(index.chunks), dim=index.vindex.dim,
-               index=index.vindex.kind, seconds=seconds, skipped=note)
+    # kept as msg() in the page's state, so the status follows a language switch (status_text)
+    note = (msg("rag.status.skipped", n=len(skipped), details=[msg(e.key, **e.params) for e in skipped[:3]])
+            if skipped else msg("rag.status.none_skipped"))
+    status = msg("rag.status.built", sources=len(loaded), chunks=len(index.chunks), dim=index.vindex.dim,
+                 index=index.vindex.kind, seconds=seconds, skipped=note)
     if save is not None:
         save(index, demo=source == "demo", demo_lang=demo_lang)
-    return {"demo": source == "demo", "demo_lang": demo_lang}, status, map_plot(index, lang)
+    state = {"demo": source == "demo", "demo_lang": demo_lang, "status": status}
+    return state, status_text(state, lang), map_plot(index, lang)
+
+
+def status_text(state: dict | None, lang: str) -> str:
+    """The index status line of the page's last build, in `lang`."""
+    return i18n.render((state or {}).get("status") or msg("rag.status.none"), lang)
 
 
 def _search(state, question, mode, k, rerank, lang):
@@ -274,4 +281,5 @@ def build(ctx: ui.ShellContext) -> dict:
     ctx.on_lang(lambda lang: [gr.update(choices=source_choices(lang)), gr.update(choices=demo_lang_choices(lang)),
                               gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
                 [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])
+    ctx.rerender(lambda lang, st: status_text(st, lang), state, c["rag.status"])
     return c

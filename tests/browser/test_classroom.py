@@ -66,6 +66,10 @@ def test_two_students_and_a_teacher(new_context, classroom_lab):
         table = teacher.locator("#classroom-roster-table")
         table.get_by_text("Cara").first.wait_for()
         assert "Dan" in table.inner_text()
+        # in Chinese, the roster on screen follows: its headers, roles and the status line
+        teacher.locator("#lang-switch label").filter(has_text="中文").click()
+        table.get_by_text("已设密码").first.wait_for()
+        teacher.locator("#classroom-status").get_by_text("班里共").wait_for()
 
         # signing out: back to the sign-in page, and the lab is closed again
         dan.goto(f"{base}/logout")

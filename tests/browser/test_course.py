@@ -74,4 +74,13 @@ def test_answers_verdicts_and_progress(page, open_tab, smollm):
     p.locator("#course-progress").get_by_text(f"{name}：已完成 1 / {TOTAL} 道题").wait_for()
     p.locator("#course-lesson-acc-playground").get_by_text("课文", exact=True).click()
     p.locator("#course-lesson-playground").get_by_text("第一课").first.wait_for()
+    # results already on screen follow too: verdicts, the class summary and its table headers …
+    p.locator("#course-v-playground-tokens-zh").get_by_text("你已经做对了这道题").wait_for()
+    p.locator("#course-summary").get_by_text("位同学").wait_for()
+    p.locator("#course-students").get_by_text("作答次数").first.wait_for()
+    # … and Gradio's own strings (its footer), which otherwise follow the browser's locale (en-US here)
+    p.get_by_text("通过 API 使用").first.wait_for()
+    p.locator("#lang-switch label").filter(has_text="English").click()
+    p.locator("#course-summary").get_by_text("attempts in all").wait_for()
+    p.get_by_text("Use via API").first.wait_for()
     assert not p.blocked_requests, p.blocked_requests[:3]

@@ -19,6 +19,11 @@ def test_build_retrieve_answer(page, open_tab):
     page.wait_for_selector("#rag-status :text('Index built')", timeout=180_000)
     assert "hnsw" in page.locator("#rag-status").inner_text()
     page.locator("#rag-map img, #rag-map svg").first.wait_for(state="visible")
+    # the status already on screen follows a language switch (kept language-neutral, re-rendered)
+    page.locator("#lang-switch label", has_text="中文").click()
+    page.wait_for_selector("#rag-status :text('已建索引')")
+    page.locator("#lang-switch label", has_text="English").click()
+    page.wait_for_selector("#rag-status :text('Index built')")
 
     page.locator("#rag-question textarea").fill("Why does grouped-query attention save memory?")
     page.locator("#rag-search-only").click()

@@ -5,6 +5,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,7 @@ def test_exports_round_trip_and_leave_no_temp_files(tmp_path):
     rows = list(csv.DictReader(open(store.export(out / "p.csv"), encoding="utf-8", newline="")))
     assert [r["student"] for r in rows] == ["李雷", ""] and rows[0]["answer"] == "李雷, \"quoted\"\nline"
     assert rows[0]["correct"] == "1" and rows[1]["correct"] == "0"
+    assert abs(datetime.fromisoformat(rows[0]["tstamp"]).timestamp() - time.time()) < 600  # ISO local, not epoch
     lines = [json.loads(x) for x in (store.export(out / "p.jsonl")).read_text(encoding="utf-8").splitlines()]
     assert lines[1]["session"] == "abc" and lines[1]["correct"] is False
     assert sorted(p.name for p in out.iterdir()) == ["p.csv", "p.jsonl"]
