@@ -25,7 +25,7 @@ def fields() -> dict:
 
     return {
         "title": "LLM 0→1 Lab",
-        "emoji": "🧪",
+        "emoji": "⚗",
         "colorFrom": "indigo",
         "colorTo": "green",
         "sdk": "gradio",
