@@ -56,6 +56,12 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
             who = gr.Markdown("", elem_id="signed-in-as", visible=not auth.personal)
             lang_radio = gr.Radio(LANG_CHOICES, value=DEFAULT_LANG, label=t("app.language", DEFAULT_LANG),
                                   elem_id="lang-switch", scale=0, min_width=220)
+        # On a Space: what a visitor must know first (state lost on restart, offline fallback, CPU only).
+        from apps.space.mode import notices
+
+        space_keys = notices()
+        space_note = gr.Markdown(_notice(space_keys, DEFAULT_LANG), elem_id="space-notice", visible=bool(space_keys))
+        ctx.on_lang(lambda new_lang: [_notice(space_keys, new_lang)], [space_note])
         with gr.Tabs():
             for key, module_path in TABS:
                 view = importlib.import_module(module_path)
@@ -109,6 +115,10 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
     demo.queue(default_concurrency_limit=4)
     ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo
+
+
+def _notice(keys: list[str], lang: str) -> str:
+    return "\n\n".join(f"⚠ {t(k, lang)}" for k in keys)
 
 
 def mount_ui(app, cache=None, ledger: UploadLedger | None = None, auth=None):
