@@ -178,6 +178,10 @@ def build(ctx: ui.ShellContext) -> dict:
 
     battle_state, cancel_state = gr.State(None), gr.State(None)
     lb_state = gr.State(None)  # the last leaderboard's numbers, re-rendered when the language changes
+    # The shell's language switch runs outside the queue, and Gradio fires a State's change event
+    # only after queued events: its on_lang listener writes the language here instead, and this
+    # box's change event re-renders what the arena has on screen (it needs the user and lb_state).
+    lang_echo = gr.Textbox(L, visible="hidden", interactive=False, elem_id="arena-lang-echo")
     votes = [c[f"arena.{k}"] for k, _ in VOTES]
 
     # ------------------------------------------------------------ handlers: battle
@@ -414,12 +418,12 @@ def build(ctx: ui.ShellContext) -> dict:
         ev = gr.update(choices=[(n, n) for n in local_models()] + mine)
         return (*render_lb(board_state, lang), latest, ev)
 
-    ctx.lang.change(on_lang_change, [ctx.lang, lb_state],
+    lang_echo.change(on_lang_change, [lang_echo, lb_state],
                     [lb_stats, c["arena.lb_table"], c["arena.lb_plot"], c["arena.lb_winrate"], c["arena.lb_counts"],
                      c["arena.io_recent"], c["arena.ev_models"]], queue=False, api_visibility="private")
 
     ctx.on_lang(lambda lang: [gr.update(choices=mode_choices(lang), **ui.texts("arena.mode", lang)),
                               gr.update(choices=source_choices(lang), **ui.texts("arena.lb_source", lang)),
-                              gr.update(value=lb_note(lang))],
-                [mode, lb_source, lb_notes])
+                              gr.update(value=lb_note(lang)), lang],
+                [mode, lb_source, lb_notes, lang_echo])
     return c

@@ -70,9 +70,9 @@ def test_blind_battle_vote_leaderboard_export(open_tab, smollm, tmp_path, monkey
 
     # results already on screen follow the language switch
     p.locator("#lang-switch label", has_text="中文").click()
-    expect(p.locator("#arena-io-recent")).to_contain_text("A 更好")
+    expect(p.locator("#arena-io-recent")).to_contain_text("A 更好", timeout=60_000)  # (3 plots redrawn too)
     p.locator("#arena-lb-tab-button").click()
-    expect(table).to_contain_text("排名")
+    expect(table).to_contain_text("排名", timeout=60_000)
     expect(table).to_contain_text("票数不足（1/10）")
     expect(p.locator("#arena-lb-stats")).to_contain_text("1 票")
     assert not p.blocked_requests, p.blocked_requests[:3]
