@@ -168,7 +168,7 @@ def _mc(args) -> int:
         if not args.details:
             res.pop("questions")
         results.append(res)
-    text = "\n".join(f"{r['model']:<40} acc {r['acc']:.3f}±{r['acc_stderr'] or 0:.3f}  acc_norm {r['acc_norm']:.3f}  "
+    text = "\n".join(f"{r['model']:<40} acc {r['acc']:.3f}±{r['acc_stderr'] or 0:.3f}  acc_norm {r['acc_norm']:.3f} (log-lik per character, as lm-eval-harness)  "
                      f"(n={r['n']}, chance {r['chance']:.2f})" for r in results)
     emit({"file": str(path), "results": results}, args.json, text)
     return 0

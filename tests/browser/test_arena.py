@@ -85,7 +85,7 @@ def test_perplexity_and_language_switch(open_tab, smollm):
     expect(p.locator("#arena-ev-ppl-table")).to_contain_text("smollm2-135m-instruct", timeout=180_000)
     p.locator("#arena-ev-plot img, #arena-ev-plot svg, #arena-ev-plot canvas").first.wait_for(timeout=30_000)
     p.locator("#lang-switch label", has_text="中文").click()
-    expect(p.locator("#arena-ev-ppl")).to_have_text("计算困惑度")
+    expect(p.locator("#arena-ev-ppl")).to_have_text("计算困惑度", timeout=30_000)
     expect(p.locator("#arena-ev-tab-button")).to_have_text("自动评测")
 
 
