@@ -53,9 +53,12 @@ class Battle:
 class Arena:
     """A shared arena: a pool of contestants and a vote store."""
 
-    def __init__(self, store: VoteStore | None = None, pool: list | None = None, cache=None, pools=None):
+    def __init__(self, store: VoteStore | None = None, pool: list | None = None, cache=None, pools=None,
+                 runs_root=None):
         """`pools`: where class pools are kept (pool(class_id) -> list[dict] | None and
-        set_pool(class_id, list[dict], by)); None keeps them in memory only (tests, scripts)."""
+        set_pool(class_id, list[dict], by)); None keeps them in memory only (tests, scripts).
+        `runs_root`: the fine-tuning runs folder users bring tuned models from (default $LLMLAB_RUNS)."""
+        self.runs_root = runs_root
         self._store = store
         self.pools = pools
         self._stores: dict[str, VoteStore] = {}
@@ -121,7 +124,7 @@ class Arena:
                    user=None) -> Battle:
         """Anonymous when a and b are None (a random pair), named when both are given. With a
         `user` (a web request) the vote is recorded under user.id and a student's named battle may
-        only use contestants of their pool, by name."""
+        only use contestants of their pool, by name, and their own fine-tuned runs ('tuned:<id>')."""
         if not (prompt or "").strip():
             raise LabError("gen.empty_prompt")
         if user is not None:
@@ -131,13 +134,18 @@ class Arena:
             mode = ANONY
         elif user is not None and not user.is_teacher:
             by_name = {c.name: c for c in self.pool_for(user)}
-            if a not in by_name or b not in by_name:
-                raise LabError("arena.not_in_pool", names=", ".join(by_name))
-            a, b, mode = by_name[a], by_name[b], NAMED
+
+            def pick(x):  # a pool contestant by name, or one of the student's own fine-tuned runs
+                if isinstance(x, str) and x.strip().startswith(C.TUNED):
+                    return C.resolve_tuned(x, user, self.runs_root)
+                if x not in by_name:
+                    raise LabError("arena.not_in_pool", names=", ".join(by_name))
+                return by_name[x]
+            a, b, mode = pick(a), pick(b), NAMED
         else:
-            a, b, mode = C.parse(a), C.parse(b), NAMED
-            if a.name == b.name:
-                raise LabError("arena.same_pair")
+            a, b, mode = C.for_user(a, user, self.runs_root), C.for_user(b, user, self.runs_root), NAMED
+        if a.name == b.name:
+            raise LabError("arena.same_pair")
         return Battle(prompt=prompt.strip(), a=a, b=b, mode=mode, session=session)
 
     def run(self, battle: Battle, max_new_tokens: int = 128, cancel: threading.Event | None = None,

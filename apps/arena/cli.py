@@ -81,11 +81,18 @@ def register(sub) -> None:
     p.set_defaults(func=_judge)
 
 
-def _table(rows: list[dict]) -> str:
+def _table(rows: list[dict], method: str = "bt") -> str:
+    from apps.arena.ratings import MIN_VOTES, PRIOR_SD
+
     lines = [f"{'rank':>4}  {'model':<40} {'rating':>8} {'95% CI':>17} {'votes':>6}"]
     for r in rows:
         ci = f"{r['ci_low']:.0f}..{r['ci_high']:.0f}" if r["ci_low"] is not None else "-"
-        lines.append(f"{r['rank']:>4}  {r['model'][:40]:<40} {r['rating']:>8.1f} {ci:>17} {r['votes']:>6}")
+        rank = "-" if r["rank"] is None else str(r["rank"])
+        lines.append(f"{rank:>4}  {r['model'][:40]:<40} {r['rating']:>8.1f} {ci:>17} {r['votes']:>6}")
+    if any(r["rank"] is None for r in rows):
+        lines.append(f"rank '-': fewer than {MIN_VOTES} votes (not enough votes yet)")
+    if method == "bt":
+        lines.append(f"Bradley-Terry with a Gaussian prior N(1000, {PRIOR_SD:.0f}²) on each rating")
     return "\n".join(lines)
 
 
@@ -107,11 +114,14 @@ def _ratings(args) -> int:
                "bootstrap": args.bootstrap, "leaderboard": rows}
     if args.method == "elo":
         payload["k"] = args.k
+    else:
+        payload["prior_sd"] = ratings.PRIOR_SD
+    payload["min_votes"] = ratings.MIN_VOTES
     if args.matrices:
         win, count = ratings.matrices(battles)
         payload["matrices"] = {"models": battles.models, "count": count.astype(int).tolist(),
                                "win_rate": [[None if x != x else round(float(x), 4) for x in row] for row in win]}
-    emit(payload, args.json, _table(rows))
+    emit(payload, args.json, _table(rows, args.method))
     return 0
 
 
@@ -158,7 +168,7 @@ def _mc(args) -> int:
         if not args.details:
             res.pop("questions")
         results.append(res)
-    text = "\n".join(f"{r['model']:<40} acc {r['acc']:.3f}±{r['acc_stderr'] or 0:.3f}  acc_norm {r['acc_norm']:.3f}  "
+    text = "\n".join(f"{r['model']:<40} acc {r['acc']:.3f}±{r['acc_stderr'] or 0:.3f}  acc_norm {r['acc_norm']:.3f} (log-lik per character, as lm-eval-harness)  "
                      f"(n={r['n']}, chance {r['chance']:.2f})" for r in results)
     emit({"file": str(path), "results": results}, args.json, text)
     return 0

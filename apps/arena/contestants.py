@@ -10,8 +10,12 @@ A contestant is written as one short string, used by the CLI, the UI and the sto
     smollm2-135m-instruct+int8                    the model quantised on load (int8 / int4, apps.quantize)
     api:deepseek/deepseek-chat                    an OpenAI-compatible provider (apps.tasks.providers)
     api:custom/MODEL@http://host:8000/v1          the same, at a given base URL
+    tuned:RUN_ID                                  a fine-tuning run's result, for the user who may use it
 
-`parse(spec)` gives a `Contestant`; `stream(...)` yields its reply so far, token by token.
+`parse(spec)` gives a `Contestant`; `for_user(spec, user)` does the same for a signed-in user and
+checks that an adapter or `tuned:` run is theirs (or their class's, for a teacher: apps.auth's
+may_access); `tuned_choices(user)` lists the fine-tuned results a user may bring into the arena,
+under the name they gave them. `stream(...)` yields a contestant's reply so far, token by token.
 """
 from __future__ import annotations
 
@@ -189,9 +193,68 @@ def finished_adapters() -> list[tuple[str, str]]:
         return []
 
 
-def default_pool(offline_only: bool = True) -> list[str]:
+TUNED = "tuned:"
+
+
+def _tuned(info: dict) -> Contestant | None:
+    """The contestant of a finished run (its adapter on the base, else its full or merged model),
+    named base+label#xxxx: the label the user typed, and the run id's random tail so that two
+    students' "poet" stay apart and no run can pass for a registry model."""
+    if info["state"] != "finished":
+        return None
+    run_id, base, label = info["run_id"], info["model"], info["label"]
+    name = f"{base}+{run_id}" if label == run_id else f"{base}+{label}#{run_id[-4:]}"
+    if info["adapter_path"]:
+        return Contestant(kind=ADAPTER, model=base, adapter=info["adapter_path"], label=name)
+    path = info["model_path"] or info["merged_path"]
+    return Contestant(kind=MODEL, model=path, label=name) if path else None
+
+
+def tuned_choices(user, root: Path | None = None) -> list[tuple[str, str, str]]:
+    """(label the user typed, base model, spec 'tuned:<run id>') of each finished fine-tuning run
+    `user` may use (their own; a teacher's include the class's), newest first. `root`: the runs
+    folder (the app's, as its fine-tuning runner has it; default $LLMLAB_RUNS)."""
+    try:
+        from apps.finetune.runs import list_runs
+
+        infos = list_runs(root, user=user)
+    except (ImportError, OSError, LabError):
+        return []
+    return [(i["label"], i["model"], TUNED + i["run_id"]) for i in infos if _tuned(i) is not None]
+
+
+def resolve_tuned(spec: str, user, root: Path | None = None) -> Contestant:
+    """'tuned:<run id>' → its Contestant; a run that is missing, unfinished or not `user`'s is
+    refused as if it did not exist (finetune.no_run). user None: the trusted local caller."""
+    from apps.finetune.runs import get_run
+
+    run_id = spec.strip()[len(TUNED):].strip()
+    made = _tuned(get_run(run_id, root, user=user))
+    if made is None:
+        raise LabError("finetune.no_run", run_id=run_id)
+    return made
+
+
+def for_user(spec, user, root: Path | None = None) -> Contestant:
+    """parse(spec) for a signed-in user: a `tuned:` run or an adapter folder inside the runs root
+    must be one `user` may reach (apps.finetune.runs' ownership). user None: parse(spec)."""
+    if isinstance(spec, str) and spec.strip().startswith(TUNED):
+        return resolve_tuned(spec, user, root)
+    made = parse(spec)
+    if user is not None and made.kind == ADAPTER:
+        from apps.finetune.runs import get_run, runs_root
+
+        folder = Path(made.adapter)
+        run = folder.parent if folder.name == "adapter" else folder
+        root = root or runs_root()
+        if run.parent == Path(root).resolve():
+            get_run(run.name, root, user=user)  # finetune.no_run unless theirs (or their class's)
+    return made
+
+
+def default_pool(offline_only: bool = True, adapters: bool = True) -> list[str]:
     """Spec strings a fresh arena offers: generative registry models, two decoding settings each
-    on the chat model, and finished adapters."""
+    on the chat model, and (adapters=True, one user's machine) every finished adapter."""
     specs = []
     for spec in registry.list_models():
         if spec.kind == registry.EMBEDDING or (offline_only and not spec.offline):
@@ -199,7 +262,8 @@ def default_pool(offline_only: bool = True) -> list[str]:
         specs.append(spec.name)
         if spec.kind == registry.CHAT:
             specs += [f"{spec.name}@balanced", f"{spec.name}@creative"]
-    specs += [f"{base}+{path}" for base, path in finished_adapters()]
+    if adapters:
+        specs += [f"{base}+{path}" for base, path in finished_adapters()]
     return specs
 
 

@@ -10,8 +10,11 @@ each token predicted once with as much left context as the window allows.
 
 Multiple choice follows lm-evaluation-harness: for a question rendered as context ("Question: …
 \\nAnswer:"), each choice is a continuation (" Paris"); its score is the summed log-probability of
-the continuation's tokens given the context. `acc` takes the best sum; `acc_norm` divides each sum by
-the choice's length in UTF-8 bytes first, so long answers are not penalised for having more tokens.
+the continuation's tokens given the context. `acc` takes the best sum; `acc_norm` is the harness's
+definition: each sum divided by the choice's length in characters (`len(choice)` in Python, Unicode
+code points, the delimiter not counted) before the argmax, so long answers are not penalised for
+having more tokens. (An earlier version divided by UTF-8 bytes: a Chinese character then weighed 3
+and a digit 1, which picks other answers on mixed choices such as "1949年" vs "一九四九年".)
 The continuation's tokens are those of tokenize(context + continuation) beyond tokenize(context),
 as the harness does, so a tokenizer that merges the space into the next word is scored correctly.
 """
@@ -189,15 +192,16 @@ def choice_logliks(lm, context: str, continuations: list[str]) -> list[float]:
 
 
 def multiple_choice(model, questions: list[dict], lang: str = "en", cache=None, progress=None) -> dict:
-    """acc, acc_norm (byte-length normalised), their standard errors, and each question's scores."""
+    """acc, acc_norm (log-likelihood per character, as lm-evaluation-harness), their standard errors,
+    and each question's scores."""
     lm = _local(model, cache)
     template, delim = TEMPLATES.get(lang, TEMPLATES["en"])
     rows, hits, hits_norm = [], 0, 0
     for k, q in enumerate(questions):
         context = template.format(question=q["question"])
         ll = np.array(choice_logliks(lm, context, [delim + c for c in q["choices"]]))
-        nbytes = np.array([len(c.encode("utf-8")) for c in q["choices"]], dtype=float)
-        pred, pred_norm = int(ll.argmax()), int((ll / nbytes).argmax())
+        nchars = np.array([len(c) for c in q["choices"]], dtype=float)  # the harness's completion_len
+        pred, pred_norm = int(ll.argmax()), int((ll / nchars).argmax())
         hits += pred == q["answer"]
         hits_norm += pred_norm == q["answer"]
         rows.append({"id": q.get("id", k), "answer": q["answer"], "pred": pred, "pred_norm": pred_norm,
@@ -214,5 +218,6 @@ def multiple_choice(model, questions: list[dict], lang: str = "en", cache=None, 
     acc, acc_norm = hits / n, hits_norm / n
     chance = float(np.mean([1 / len(q["choices"]) for q in questions]))
     return {"model": lm.name, "lang": lang, "n": n, "acc": round(acc, 4), "acc_stderr": stderr(acc),
-            "acc_norm": round(acc_norm, 4), "acc_norm_stderr": stderr(acc_norm), "chance": round(chance, 4),
+            "acc_norm": round(acc_norm, 4), "acc_norm_stderr": stderr(acc_norm), "acc_norm_by": "characters",
+            "chance": round(chance, 4),
             "questions": rows}

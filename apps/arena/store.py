@@ -187,12 +187,14 @@ class VoteStore(SqliteStore):
         """Write the votes as Arena records without the voter's id (see `public_record`)."""
         return votefile.write(path, [public_record(r) for r in self.records(source)])
 
-    def rows(self, limit: int = 50) -> list[dict]:
-        """The latest votes as plain dicts (newest first), for a table on screen."""
+    def rows(self, limit: int = 50, session: str | None = None) -> list[dict]:
+        """The latest votes as plain dicts (newest first), for a table on screen; `session`: only
+        the votes of that voter (a student sees their own, a teacher everyone's)."""
+        where, args = ("WHERE session = ? ", (session,)) if session is not None else ("", ())
         with closing(self._connect()) as con:
             con.row_factory = sqlite3.Row
             cur = con.execute("SELECT vote_id, tstamp, session, mode, source, model_a, model_b, winner, judge, "
-                              "prompt FROM votes ORDER BY id DESC LIMIT ?", (limit,))
+                              f"prompt FROM votes {where}ORDER BY id DESC LIMIT ?", (*args, limit))
             return [dict(r) for r in cur]
 
     def count(self, source: str | None = None) -> int:

@@ -31,8 +31,8 @@ STRINGS = {
     "arena.battle_named": ("指定对战：A = {a}，B = {b}。", "Named battle: A = {a}, B = {b}."),
     "arena.now_vote": ("回答完毕，请投票。", "Both answers are in: vote now."),
     "arena.revealed": (
-        "✓ 已记录你的投票（{choice}）。A 是 **{a}**，B 是 **{b}**。竞技场共有 {n} 票。",
-        "✓ Your vote ({choice}) is saved. A was **{a}**, B was **{b}**. The arena has {n} {n:plural:vote|votes}.",
+        "✓ 已记录你的投票（{choice}）。A 是 **{a}**，B 是 **{b}**。竞技场共有 {votes}。",
+        "✓ Your vote ({choice}) is saved. A was **{a}**, B was **{b}**. The arena has {votes}.",
     ),
     "arena.pool_acc": ("参赛者名单（全班共享）", "Contestants (shared by the whole class)"),
     "arena.pool": ("参赛者，每行一个", "Contestants, one per line"),
@@ -58,12 +58,49 @@ STRINGS = {
     "arena.lb_refresh": ("计算排行榜", "Compute the leaderboard"),
     "arena.lb_fitting": ("正在拟合评分……", "Fitting ratings…"),
     "arena.lb_summary": (
-        "**{n}** 票，**{m}** 位参赛者，**{voters}** 位投票人（人工 {human}，AI 裁判 {judge}，导入 {imported}）。"
+        "**{votes}**，**{m}** 位参赛者，**{voters}** 位投票人（人工 {human}，AI 裁判 {judge}，导入 {imported}）。"
         "排名 = 1 + 置信区间整体高于自己的参赛者数。",
-        "**{n}** votes, **{m}** contestants, **{voters}** voters (human {human}, judge {judge}, imported {imported}). "
+        "**{votes}**, **{m}** contestants, **{voters}** voters (human {human}, judge {judge}, imported {imported}). "
         "Rank = 1 + the number of contestants whose whole interval lies above this one's.",
     ),
     "arena.lb_table": ("排行榜", "Leaderboard"),
+    "arena.lb_note": (
+        "**怎么读这张表**：Bradley-Terry 一次拟合全部投票，并带一个先验：投票之前，认为每个模型的评分在 1000 附近，"
+        "标准差 {sd} 分（95% 在 1000±{sd2} 以内），所以几票不会得出离谱的分数。区间是 95% 置信区间（自助法；票少时至少取"
+        "海森矩阵给出的宽度）。Elo 与它用同一刻度（高 400 分 ≈ 10 倍胜算），但按投票顺序每票最多移动 K 分："
+        "票少时 Elo 几乎停在 1000，票多时两者接近。参赛者不足 {need} 票时不排名，显示“票数不足”。",
+        "**How to read this**: Bradley-Terry fits all votes at once under a prior: before any vote each model's "
+        "rating is believed to be near 1000 with a standard deviation of {sd} points (95% within 1000±{sd2}), so a few "
+        "votes cannot give absurd ratings. Intervals are 95% (bootstrap; with few votes at least as wide as the "
+        "Hessian's). Elo uses the same scale (+400 ≈ 10× the odds) but moves at most K points per vote, in vote "
+        "order: with few votes it stays near 1000, with many it lands close to Bradley-Terry. A contestant with "
+        "fewer than {need} votes gets no rank (\"not enough votes yet\").",
+    ),
+    "arena.lb_few": ("票数不足（{n}/{need}）", "not enough votes yet ({n}/{need})"),
+    "arena.n_votes": ("{n} 票", "{n} votes"),
+    "arena.n_votes.one": ("{n} 票", "{n} vote"),
+    "arena.method.bt": ("Bradley-Terry（先验 σ={sd}）", "Bradley-Terry (prior σ={sd})"),
+    "arena.method.elo": ("Elo（K={k}）", "Elo (K={k})"),
+    "arena.col.rank": ("排名", "Rank"),
+    "arena.col.model": ("参赛者", "Contestant"),
+    "arena.col.rating": ("评分", "Rating"),
+    "arena.col.ci": ("95% 区间", "95% interval"),
+    "arena.col.other": ("另一种评分", "Other rating"),
+    "arena.col.votes": ("票数", "Votes"),
+    "arena.col.wins": ("胜", "Wins"),
+    "arena.col.ties": ("平", "Ties"),
+    "arena.col.losses": ("负", "Losses"),
+    "arena.col.tstamp": ("时间", "Time"),
+    "arena.col.source": ("来源", "Source"),
+    "arena.col.model_a": ("参赛者 A", "Contestant A"),
+    "arena.col.model_b": ("参赛者 B", "Contestant B"),
+    "arena.col.winner": ("结果", "Verdict"),
+    "arena.col.prompt": ("问题", "Prompt"),
+    "arena.winner.a": ("A 更好", "A is better"),
+    "arena.winner.b": ("B 更好", "B is better"),
+    "arena.winner.tie": ("平局", "Tie"),
+    "arena.winner.bothbad": ("都不好", "Both bad"),
+    "arena.tuned_choice": ("微调：{label}（{base}）", "Fine-tuned: {label} ({base})"),
     "arena.lb_plot": ("评分与 95% 置信区间", "Ratings with 95% intervals"),
     "arena.lb_winrate": ("胜率矩阵", "Win-rate matrix"),
     "arena.lb_counts": ("对战次数矩阵", "Battle-count matrix"),
@@ -78,10 +115,12 @@ STRINGS = {
     "arena.ev_tab": ("自动评测", "Automatic evals"),
     "arena.ev_intro": (
         "**困惑度** = exp(平均 token 损失)，在团队自写、模型没见过的文本上计算；分词不同的模型请比较“每字节比特数”。"
-        "**选择题** 像 lm-evaluation-harness 一样按对数似然打分：acc 取总对数概率最大的选项，acc_norm 先除以选项的字节长度。",
+        "**选择题** 像 lm-evaluation-harness 一样按对数似然打分：acc 取总对数概率最大的选项，acc_norm 先除以选项的字符数"
+        "（与 harness 的定义相同：len(选项)，按字符而非字节计，一个汉字算 1）。",
         "**Perplexity** = exp(mean token loss) on team-written text no model has seen; compare models with different "
         "tokenizers by bits per byte. **Multiple choice** is scored by log-likelihood as in lm-evaluation-harness: acc "
-        "picks the choice with the highest summed log-probability, acc_norm divides it by the choice's length in bytes first.",
+        "picks the choice with the highest summed log-probability, acc_norm divides it by the choice's length in characters "
+        "first (lm-evaluation-harness's definition: len(choice), characters not bytes, so a Chinese character counts 1).",
     ),
     "arena.ev_models": ("模型（本机）", "Models (local)"),
     "arena.ev_lang": ("评测语言", "Eval language"),
@@ -100,17 +139,19 @@ STRINGS = {
     "arena.io_file": ("导出的文件", "Exported file"),
     "arena.io_need_file": ("请先选择一个投票文件。", "Choose a vote file first."),
     "arena.io_imported": (
-        "导入 {added} 票（{skipped} 票已存在，未重复添加）。现在共 {total} 票。",
-        "Imported {added} votes ({skipped} were already there and were not added again). {total} votes in all.",
+        "导入 {added}（{skipped} 已存在，未重复添加）。现在共 {total}。",
+        "Imported {added} ({skipped} already there, not added again). {total} in all.",
     ),
-    "arena.io_exported": ("已导出 {n} 票。", "Exported {n} votes."),
+    "arena.io_exported": ("已导出 {votes}。", "Exported {votes}."),
     "arena.io_recent": ("最近的投票", "Latest votes"),
     "arena.jd_acc": ("AI 裁判（LLM-as-judge）", "LLM as judge"),
     "arena.jd_intro": (
-        "裁判模型读问题和两个回答，给出 [[A]]、[[B]] 或 [[C]]（平局）。默认交换顺序再问一次，两次不一致记为平局（减少位置偏差）。"
+        "裁判模型读问题和两个回答，给出 [[A]]、[[B]] 或 [[C]]（平局）。默认交换顺序再问一次，两次不一致记为平局（减少位置偏差）；"
+        "任一次没有给出可解析的结论，这场就算未决，不计票。"
         "裁判的票单独标记，排行榜可以只看人工票或只看裁判票。",
         "The judge reads the prompt and both answers and replies [[A]], [[B]] or [[C]] (tie). It is asked again with the "
-        "answers swapped; verdicts that disagree become a tie (less position bias). Judge votes are marked as such, so "
+        "answers swapped; verdicts that disagree become a tie (less position bias), and a battle where either order "
+        "gives no parsable verdict stays undecided and is not stored. Judge votes are marked as such, so "
         "the leaderboard can show human and judge votes apart.",
     ),
     "arena.jd_provider": ("裁判服务商", "Judge provider"),
@@ -120,8 +161,11 @@ STRINGS = {
     "arena.jd_prompts": ("问题，每行一个", "Prompts, one per line"),
     "arena.jd_run": ("让裁判评判", "Let the judge vote"),
     "arena.jd_done": (
-        "{judge}：存入 {stored} 票，{unparsed} 次没有给出可解析的结论。与人工投票的一致率：{agree}。",
-        "{judge}: {stored} verdicts stored, {unparsed} without a parsable verdict. Agreement with human votes: {agree}.",
+        "{judge}：存入 {stored}（其中 {inconsistent} 场两次顺序结论不一致，记为平局）；{unparsed} 场未决、未计票"
+        "（第一次无结论 {first}，交换顺序后无结论 {swapped}，两次都无 {both}）。与人工投票的一致率：{agree}。",
+        "{judge}: {stored} stored ({inconsistent} of them inconsistent between the two orders, stored as ties); "
+        "{unparsed} undecided and not stored (no parsable verdict: first order {first}, swapped order {swapped}, "
+        "both {both}). Agreement with human votes: {agree}.",
     ),
     # errors
     "arena.bad_winner": (

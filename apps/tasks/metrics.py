@@ -1,25 +1,70 @@
 """Scores for the task lab: ROUGE-1/2/L for summaries, accuracy / macro-F1 / confusion matrix for labels.
 
-ROUGE counts overlapping units between a candidate and a reference. Chinese has no spaces, so a
-Chinese character is one unit (the usual practice for zh ROUGE); runs of Latin letters or digits are
-one lower-cased word each; punctuation is ignored. Pure Python, no dependencies:
+ROUGE counts overlapping units between a candidate and a reference. Text is first NFKC-normalised
+(full-width '２０２４' becomes '2024', half-width katakana full-width, ligatures split) and
+lower-cased. Then: a Han character is one unit (the usual practice for zh ROUGE, also for Japanese
+kanji), and so is each hiragana / katakana character (Japanese has no spaces either); a run of
+Hangul syllables is one word (Korean separates words by spaces); a run of other letters or digits
+(Latin, Cyrillic, Greek, … with an inner apostrophe: "don't"; a number with an inner decimal point
+or thousands comma: "12.5") is one word; other punctuation and symbols are ignored. Pure Python, no dependencies:
 
     python -c "from apps.tasks.metrics import rouge; print(rouge('猫坐在垫子上', '一只猫坐在垫子上'))"
 """
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections import Counter
-
-# CJK ideographs (+ extension A, compatibility) are single tokens; Latin/digit runs are words.
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z0-9\u00c0-\u024f]+(?:['’][A-Za-z]+)?")
 
 UNPARSED = "(unparsed)"
 
+# (first, last) code points, after NFKC
+_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF), (0x3005, 0x3007))
+_KANA = ((0x3040, 0x309F), (0x30A0, 0x30FF), (0x31F0, 0x31FF))
+_HANGUL = ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
+_APOSTROPHES = "'’"
+
+
+def _within(cp: int, ranges) -> bool:
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
+def _kind(ch: str) -> str:
+    """'single' (a unit of its own), 'hangul', 'word' (letter, digit or combining mark), or ''."""
+    cp = ord(ch)
+    if _within(cp, _HAN) or _within(cp, _KANA):
+        return "single"
+    if _within(cp, _HANGUL):
+        return "hangul"
+    if ch.isalnum() or unicodedata.category(ch).startswith("M"):
+        return "word"
+    return ""
+
 
 def tokens(text: str) -> list[str]:
-    """'AI芯片 sales rose' → ['ai', '芯', '片', 'sales', 'rose']."""
-    return [m.group(0).lower() for m in _TOKEN.finditer(text or "")]
+    """'AI芯片 sales rose' → ['ai', '芯', '片', 'sales', 'rose']; '２０２４年' → ['2024', '年'];
+    'きょうは晴れ' → ['き', 'ょ', 'う', 'は', '晴', 'れ']; '안녕 세계' → ['안녕', '세계']."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    out: list[str] = []
+    run, run_kind = [], ""
+    for i, ch in enumerate(text):
+        kind = _kind(ch)
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if run_kind == "word" and ((ch in _APOSTROPHES and _kind(nxt) == "word") or
+                                   (ch in ".," and run[-1].isdigit() and nxt.isdigit())):
+            run.append(ch)  # "don't", "l’été", "12.5", "1,000": one word
+            continue
+        if kind != run_kind or kind == "single":
+            if run:
+                out.append("".join(run))
+            run, run_kind = [], ""
+        if kind == "single":
+            out.append(ch)
+        elif kind:
+            run.append(ch)
+            run_kind = kind
+    if run:
+        out.append("".join(run))
+    return out
 
 
 def _prf(overlap: int, n_cand: int, n_ref: int) -> dict:

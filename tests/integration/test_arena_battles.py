@@ -51,6 +51,34 @@ def test_llm_judge_fills_battles(tmp_path, smollm):
     assert arena.store.count("judge") == out["stored"] and arena.store.count("human") == 0
 
 
+def test_judge_swap_stores_only_decided_battles(tmp_path, smollm):
+    """Both orders through fill(): a function stands in for the judge model. It prefers the
+    alphabetically first answer wherever it stands (so its two orders agree), except that it gives
+    no verdict on the swapped order of the riddle: that battle must be undecided and not stored."""
+    calls = {}
+
+    def alphabetical(messages):
+        text = messages[-1]["content"]
+        question = text.split("[User Question]\n")[1].split("\n\n")[0]
+        calls[question] = calls.get(question, 0) + 1
+        if question.startswith("Riddle") and calls[question] == 2:
+            return "I would rather not say."
+        a = text.split("Assistant A's Answer]\n")[1].split("\n[The End")[0]
+        b = text.split("Assistant B's Answer]\n")[1].split("\n[The End")[0]
+        return "[[A]]" if a < b else "[[B]]" if b < a else "[[C]]"
+
+    arena = Arena(VoteStore(tmp_path / "s.db"), pool=["smollm2-135m-instruct", "smollm2-135m-instruct@creative"])
+    out = judge.fill(arena, alphabetical, ["Name a fruit.", "Riddle: what has keys but no locks?"], max_new_tokens=4)
+    first, riddle = out["battles"]
+    assert calls == {"Name a fruit.": 2, "Riddle: what has keys but no locks?": 2}
+    assert riddle["status"] == "unparsed_swapped" and riddle["winner"] is None and riddle["first"] is not None
+    assert first["status"] == "consistent" and out["stored"] == 1 and out["unparsed"] == 1
+    [rec] = arena.store.records("judge")
+    replies = rec["conversation_a"][1]["content"], rec["conversation_b"][1]["content"]
+    want = "model_a" if replies[0] < replies[1] else "model_b" if replies[1] < replies[0] else "tie"
+    assert rec["winner"] == want and rec["judge"] == "llm-judge:alphabetical"
+
+
 def test_adapter_contestant(tmp_path, cache, smollm):
     """A peft adapter folder (as the fine-tuning stage leaves in <run>/adapter) fights its own base."""
     from peft import LoraConfig, get_peft_model

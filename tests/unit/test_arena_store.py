@@ -46,6 +46,7 @@ def test_wal_and_survives_restart(tmp_path):
     assert rec["llmlab"]["session"] == "sess-1" and rec["anony"] is True
     row = again.rows()[0]
     assert row["source"] == "human" and row["prompt"] == "Say hi"
+    assert again.rows(session="sess-1") == [row] and again.rows(session="someone-else") == []
 
 
 def test_export_import_round_trip_is_exact(tmp_path):
