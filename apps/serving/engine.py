@@ -65,7 +65,9 @@ class Engine:
     # ------------------------------------------------------------ bookkeeping
 
     def model_ids(self) -> list[str]:
-        return registry.names(offline_only=False)
+        from apps.models import llamacpp
+
+        return registry.names(offline_only=False) + llamacpp.served_ids()  # "…@llama.cpp" when installed
 
     def _load(self, name: str, want: str):
         """want: 'generate' or 'embed'. Only registry names are served (no arbitrary folders)."""
