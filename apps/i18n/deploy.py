@@ -31,4 +31,98 @@ STRINGS = {
         "llama.cpp 引擎不做束搜索：请把 num_beams 设为 1，或去掉 @llama.cpp 用实验室自己的引擎。",
         "The llama.cpp engine does not do beam search: set num_beams to 1, or drop '@llama.cpp' to use the lab's own engine.",
     ),
+    # terminal chat (apps/deploy/chat.py, cli.py)
+    "chat.loading": ("正在加载 {model} …", "Loading {model} …"),
+    "chat.ready": (
+        "已就绪：{model}（引擎 {engine}）。输入消息回车发送；/help 查看命令；Ctrl-C 停止回复；Ctrl-D 退出。",
+        "Ready: {model} (engine {engine}). Type a message and press Enter; /help for commands; Ctrl-C stops a reply; Ctrl-D leaves.",
+    ),
+    "chat.prompt": ("你> ", "you> "),
+    "chat.bot": ("模型> ", "model> "),
+    "chat.stopped": ("[已停止：已说的部分保留在对话里]", "[stopped: what was said stays in the conversation]"),
+    "chat.leave_hint": ("（按 Ctrl-D 或输入 /exit 退出）", "(Ctrl-D or /exit to leave)"),
+    "chat.stats": (
+        "[{n} 个 token · {tps:.1f} token/秒 · 首 token {ttft:.0f} 毫秒 · {finish}]",
+        "[{n} tokens · {tps:.1f} tokens/s · first token {ttft:.0f} ms · {finish}]",
+    ),
+    "chat.error": ("出错了：{message}", "Error: {message}"),
+    "chat.help": (
+        "/reset 清空对话 · /save 文件 保存对话(JSON) · /model [名称] 查看或切换模型 · "
+        "/params [temperature=0.7 max_tokens=64 …] 查看或修改解码参数 · /system [文本] 查看或设置系统提示词 · /exit 退出",
+        "/reset clear the conversation · /save FILE save it (JSON) · /model [NAME] show or switch the model · "
+        "/params [temperature=0.7 max_tokens=64 …] show or set decoding · /system [TEXT] show or set the system prompt · /exit leave",
+    ),
+    "chat.reset": ("对话已清空。", "Conversation cleared."),
+    "chat.system": ("系统提示词：{system}", "System prompt: {system}"),
+    "chat.params": ("解码参数：{params}", "Decoding: {params}"),
+    "chat.model": ("当前模型：{model}\n可选：{choices}", "Model: {model}\nAvailable: {choices}"),
+    "chat.model_switched": ("已切换到 {model}（对话保留）。", "Switched to {model} (the conversation stays)."),
+    "chat.unknown_command": ("未知命令 {name}。可用：{commands}", "Unknown command {name}. Available: {commands}"),
+    "chat.save_needs_file": ("请给出文件名，例如 /save chat.json", "Name a file, e.g. /save chat.json"),
+    "chat.save_failed": ("无法写入 {path}：{reason}", "Cannot write {path}: {reason}"),
+    "chat.saved": ("已保存 {n} 条消息到 {path}", "Saved {n} messages to {path}"),
+    # export (apps/deploy/export.py)
+    "deploy.output_not_empty": ("输出文件夹 {path} 已存在且不为空：请换一个新文件夹。", "The output folder {path} exists and is not empty: pick a new one."),
+    "deploy.no_quant": (
+        "导出的应用不支持运行时量化（+{method}）：请先用 llmlab quantize --output 保存量化后的文件夹，再导出它。",
+        "An exported app cannot quantise on load (+{method}): save the quantised folder with `llmlab quantize --output` and export that.",
+    ),
+    "deploy.bad_adapter": ("{path} 不是 LoRA 适配器文件夹（缺少 adapter_config.json）。", "{path} is not a LoRA adapter folder (no adapter_config.json)."),
+    "deploy.bad_index": (
+        "{path} 不是实验室的 RAG 索引文件夹（缺少 meta.json 或 index.faiss）。先在 RAG 页面或用 llmlab rag build 建索引。",
+        "{path} is not a lab RAG index folder (no meta.json or index.faiss). Build one in the RAG tab or with `llmlab rag build`.",
+    ),
+    "deploy.exported": ("应用已导出到 {output}（{mb} MB）。运行：{run}", "App exported to {output} ({mb} MB). Run it: {run}"),
+    # load test (apps/deploy/loadtest.py)
+    "deploy.load_line": (
+        "{n} 路并发：完成 {served}，拒绝 {refused}，失败 {failed} · 总吞吐 {tps} token/秒 · 首 token p50 {ttft50} 秒 / p95 {ttft95} 秒",
+        "{n} streams: {served} served, {refused} refused, {failed} failed · {tps} tokens/s in all · first token p50 {ttft50} s / p95 {ttft95} s",
+    ),
+    "deploy.plot_time": ("时间（秒）", "time (s)"),
+    "deploy.plot_stream": ("请求", "stream"),
+    "deploy.plot_title": (
+        "{n} 路并发 · 总吞吐 {tps} token/秒 · 首 token p95 {ttft:.2f} 秒",
+        "{n} streams · {tps} tokens/s in all · first token p95 {ttft:.2f} s",
+    ),
+    "deploy.plot_wait": ("等待首个 token（排队 + 预填充）", "waiting for the first token (queue + prefill)"),
+    "deploy.plot_gen": ("生成中", "generating"),
+    "deploy.plot_refused": ("被拒绝 / 失败", "refused / failed"),
+    # connect (apps/deploy/connect.py)
+    "deploy.cmd.check": ("检查实验室的 /v1 是否可达", "Check that the lab's /v1 answers"),
+    "deploy.cmd.check.note": ("应当列出实验室的模型。", "It lists the lab's models."),
+    "deploy.cmd.openwebui_docker": ("Open WebUI（Docker）接入实验室", "Open WebUI (Docker) on the lab"),
+    "deploy.cmd.openwebui_docker.note": (
+        "打开 http://127.0.0.1:3000 ，模型列表里就是实验室的模型。容器里的 127.0.0.1 是容器自己，所以用 host.docker.internal 指向本机。",
+        "Open http://127.0.0.1:3000: the model list shows the lab's models. Inside a container 127.0.0.1 is the container itself, hence host.docker.internal.",
+    ),
+    "deploy.cmd.openwebui_pip": ("Open WebUI（pip 安装）接入实验室", "Open WebUI (pip) on the lab"),
+    "deploy.cmd.openwebui_pip.note": (
+        "也可以在 Open WebUI 的 设置 → 连接 → OpenAI API 里填写这个地址。",
+        "Or enter this URL in Open WebUI under Settings → Connections → OpenAI API.",
+    ),
+    "deploy.cmd.lab_gguf": ("在笔记本上跑大模型：实验室 + llama.cpp", "A big model on a laptop: the lab + llama.cpp"),
+    "deploy.cmd.lab_gguf.note": (
+        "7B 的 Q4 GGUF 约 4–5 GB，16 GB 内存的笔记本就能对话；加载前会显示需要的内存和可用内存。",
+        "A 7B Q4 GGUF is about 4–5 GB, so it chats on a 16 GB laptop; memory needed vs available is shown before it loads.",
+    ),
+    "deploy.cmd.ollama": ("Ollama 作为实验室的模型提供方", "Ollama as a provider of the lab"),
+    "deploy.cmd.ollama.note": (
+        "在任务、竞技场、RAG 页面选择预设“Ollama（本机）”即可调用。",
+        "Pick the preset 'Ollama (local)' in the Tasks, Arena or RAG tab.",
+    ),
+    "deploy.cmd.vllm": ("vLLM 作为实验室的模型提供方", "vLLM as a provider of the lab"),
+    "deploy.cmd.vllm.note": (
+        "vLLM 需要 GPU，擅长高并发（PagedAttention + 连续批处理）；在各页面选择预设“vLLM（自建）”。",
+        "vLLM needs a GPU and shines under many concurrent users (PagedAttention + continuous batching); pick the preset 'vLLM (self-hosted)'.",
+    ),
+    "deploy.cmd.llamacpp_server": ("llama.cpp 服务器作为提供方", "A llama.cpp server as a provider"),
+    "deploy.cmd.llamacpp_server.note": (
+        "在各页面选择预设“自定义地址”，填 http://127.0.0.1:8080/v1 。",
+        "Pick the preset 'Custom base URL' and enter http://127.0.0.1:8080/v1.",
+    ),
+    "deploy.cmd.loadtest": ("压测：N 路并发流式对话", "Load test: N concurrent streaming chats"),
+    "deploy.cmd.loadtest.note": (
+        "对任何 OpenAI 兼容地址都适用：比较实验室、Ollama、vLLM 在并发下的吞吐和首 token 延迟。",
+        "Works against any OpenAI-compatible URL: compare the lab, Ollama and vLLM under concurrency.",
+    ),
 }
