@@ -132,7 +132,8 @@ def respond(message: str, history: list):
         yield reply
 
 
-demo = gr.ChatInterface(respond, title=CONFIG.get("title", "Chat"), description=CONFIG.get("description", ""))
+demo = gr.ChatInterface(respond, title=CONFIG.get("title", "Chat"), description=CONFIG.get("description", ""),
+                        api_name="chat")  # gradio_client: Client(url).predict(message, api_name="/chat")
 
 if __name__ == "__main__":
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
