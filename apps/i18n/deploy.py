@@ -125,4 +125,53 @@ STRINGS = {
         "对任何 OpenAI 兼容地址都适用：比较实验室、Ollama、vLLM 在并发下的吞吐和首 token 延迟。",
         "Works against any OpenAI-compatible URL: compare the lab, Ollama and vLLM under concurrency.",
     ),
+    # the Deploy tab (apps/deploy/view.py)
+    "deploy.tab": ("⑨ 部署实战", "⑨ Deploy"),
+    "deploy.intro": (
+        "把模型用起来：实验室自带 OpenAI 兼容的 `/v1` 接口，可以接到 Open WebUI 这样的聊天界面；"
+        "Ollama、vLLM、llama.cpp 服务器也能反过来作为实验室的模型提供方。再用压测亲眼看看“高并发”是什么样子，"
+        "最后把你的模型、系统提示词和知识库导出成一个能独立运行的应用。",
+        "Put models to work: the lab speaks the OpenAI API at `/v1`, so chat consoles such as Open WebUI plug into it; "
+        "Ollama, vLLM and llama.cpp servers plug into the lab as providers. Load-test an endpoint to see what "
+        "'many users at once' looks like, then export your model, system prompt and knowledge base as an app of your own.",
+    ),
+    "deploy.connect": ("接入：聊天界面与模型服务器（命令可直接复制）", "Connect: chat consoles and model servers (commands to copy)"),
+    "deploy.base_url": ("实验室 /v1 的地址（别人访问到的地址）", "The lab's /v1 as others reach it"),
+    "deploy.base_url.info": ("默认取你打开本页所用的地址；改它，下面的命令随之更新", "Defaults to the address this page was opened at; edit it and the commands follow"),
+    "deploy.loadtest": ("压测：N 路并发流式请求", "Load test: N concurrent streams"),
+    "deploy.loadtest_intro": (
+        "同时发起 N 个流式对话，测总吞吐（token/秒）和首 token 延迟。灰色是等待首个 token 的时间（排队 + 预填充），"
+        "蓝色是生成中。把 N 从 1 调到 16、32，看看批处理引擎怎么把多个请求一起算。",
+        "Start N streaming chats at once and measure tokens/s in all and the time to the first token. Grey is the wait "
+        "for the first token (queue + prefill), blue is generating. Raise N from 1 to 16 and 32 and watch a batching "
+        "engine serve them together.",
+    ),
+    "deploy.target": ("被测地址（OpenAI 兼容的 /v1）", "Endpoint (OpenAI-compatible /v1)"),
+    "deploy.target.info": ("默认是本实验室自己；课堂模式下只能测预设地址和白名单里的地址", "Defaults to this lab; in classroom mode only preset and allow-listed URLs"),
+    "deploy.model": ("模型 ID", "Model id"),
+    "deploy.api_key": ("API Key（可选，只在本次请求中使用）", "API key (optional, used for this run only)"),
+    "deploy.streams": ("并发数 N", "Concurrent streams N"),
+    "deploy.max_tokens": ("每个回复的 token 数", "Tokens per reply"),
+    "deploy.run": ("开始压测", "Run the load test"),
+    "deploy.apps": ("终端对话、本地大模型与导出应用（命令行）", "Terminal chat, big local models and app export (command line)"),
+    "deploy.apps_md": (
+        "**在终端里对话**（多轮、流式；Ctrl-C 停止当前回复；/reset /save 文件 /model /params /system）：\n\n"
+        "```bash\nllmlab chat --model smollm2-135m-instruct --system \"你是一位耐心的老师\"\n```\n\n"
+        "**在笔记本上跑 7B 大模型**：先 `make llama` 安装可选的 llama.cpp 引擎，再用量化好的 GGUF 文件；加载前会显示需要的内存和可用内存。\n\n"
+        "```bash\nmake llama\nllmlab chat --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf\n"
+        "llmlab chat --model smollm2-135m-instruct@llama.cpp\n```\n\n"
+        "**导出你的第一个 AI 应用**（模型或微调适配器 + 系统提示词 + 可选 RAG 索引 → 一个可独立运行、可发布到 Hugging Face Space 的文件夹）：\n\n"
+        "```bash\nllmlab deploy export --model smollm2-135m-instruct --index runs/rag-demo --system \"只根据资料回答\" --output my-app\n"
+        "cd my-app && python app.py\n```",
+        "**Chat in the terminal** (multi-turn, streaming; Ctrl-C stops the reply; /reset /save FILE /model /params /system):\n\n"
+        "```bash\nllmlab chat --model smollm2-135m-instruct --system \"You are a patient teacher.\"\n```\n\n"
+        "**A 7B model on a laptop**: install the optional llama.cpp engine with `make llama`, then chat with a quantised "
+        "GGUF file; memory needed vs available is shown before it loads.\n\n"
+        "```bash\nmake llama\nllmlab chat --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf\n"
+        "llmlab chat --model smollm2-135m-instruct@llama.cpp\n```\n\n"
+        "**Export your first AI app** (a model or tuned adapter + a system prompt + an optional RAG index → a folder that "
+        "runs on its own and can be pushed to a Hugging Face Space):\n\n"
+        "```bash\nllmlab deploy export --model smollm2-135m-instruct --index runs/rag-demo --system \"Answer from the sources only.\" --output my-app\n"
+        "cd my-app && python app.py\n```",
+    ),
 }

@@ -9,7 +9,7 @@ import pandas as pd
 
 from apps import ui
 from apps.i18n import DEFAULT_LANG, t
-from apps.models import registry
+from apps.models import llamacpp, registry
 from apps.models.generation import GenerationConfig, start, stream, tokenize
 from apps.models.batching import Queued
 from apps.playground import render
@@ -25,6 +25,7 @@ def model_choices(user=None) -> list[tuple[str, str]]:
     from apps.finetune import runs
 
     choices = [(s.name, s.name) for s in registry.list_models() if s.kind != registry.EMBEDDING]
+    choices += [(f"🦙 {n}", n) for n in llamacpp.served_ids()]  # GGUFs run by llama.cpp, when installed
     if user is None:
         return choices
     choices += [(f"🔧 {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
