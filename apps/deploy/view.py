@@ -50,7 +50,8 @@ def build(ctx: ui.ShellContext) -> dict:
         with gr.Row():
             c["deploy.streams"] = gr.Slider(1, MAX_STREAMS, value=8, step=1, elem_id="deploy-streams",
                                             **ui.texts("deploy.streams", L))
-            c["deploy.max_tokens"] = gr.Slider(4, 256, value=32, step=1, **ui.texts("deploy.max_tokens", L))
+            c["deploy.max_tokens"] = gr.Slider(4, 256, value=32, step=1, elem_id="deploy-max-tokens",
+                                               **ui.texts("deploy.max_tokens", L))
         c["deploy.run"] = gr.Button(t("deploy.run", L), variant="primary", elem_id="deploy-run")
         summary = gr.Markdown("", elem_id="deploy-summary")
         plot = gr.Plot(elem_id="deploy-plot")

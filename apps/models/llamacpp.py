@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from apps.errors import LabError
-from apps.models.batching import BatchEngine
+from apps.models.batching import IDLE_EXIT_S, BatchEngine
 from apps.models.registry import BASE, CHAT, ModelSpec
 
 SUFFIX = "@llama.cpp"
@@ -253,7 +253,7 @@ class LlamaEngine(BatchEngine):
                     self._waiting.remove(req)
                     self._finish(req, "cancelled")
                 if not self._waiting:
-                    if time.monotonic() - idle_since > 30:
+                    if time.monotonic() - idle_since > IDLE_EXIT_S:
                         self._thread = None
                         return
                     self._cond.wait(timeout=1.0)
