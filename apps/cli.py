@@ -29,6 +29,7 @@ COMMANDS: list[str] = [
     "apps.course.cli",
     "apps.auth.cli",
     "apps.quantize.cli",
+    "apps.space.cli",
     "apps.deploy.cli",
 ]
 

@@ -35,6 +35,9 @@ CSS = """
   white-space: pre-wrap; font-family: ui-monospace, monospace; cursor: help; }
 .llmlab-tokens span.tok:hover { outline: 1px solid #333; }
 .llmlab-tokens sub.tid { font-size: 0.6em; color: #555; margin-left: 1px; }
+[data-testid="status-tracker"]:has(> span.error) { display: none !important; } /* the toast says it once */
+.llmlab-tokens span.tokgroup { display: inline-flex; flex-direction: column; align-items: center; vertical-align: top;
+  border: 1px dashed #888; border-radius: 3px; margin: 0 1px 1px 0; } .llmlab-tokens span.tokparts { display: inline-flex; }
 """
 
 

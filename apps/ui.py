@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -57,12 +58,9 @@ def message(exc: Exception, lang: str) -> str:
     return t("gen.failed", lang, reason=f"{type(exc).__name__}: {exc}")
 
 
-def friendly(fn):
-    """Turn a LabError (or any crash) in a handler into a gr.Error in the user's language.
-
-    The handler must take a parameter named `lang`. Works for plain functions and generators, so a
-    streaming handler that fails midway still shows a message and the app keeps serving others.
-    """
+def _guarded(fn, on_error):
+    """Wrap a handler (plain function or generator) that takes a parameter named `lang`: any
+    exception goes to `on_error(exc, lang)`, whose return value (if it returns) is the result."""
     params = list(inspect.signature(fn).parameters)
     lang_index = params.index("lang")
 
@@ -74,21 +72,47 @@ def friendly(fn):
         def gen_wrapper(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except gr.Error:
-                raise
             except Exception as exc:  # noqa: BLE001
-                raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
+                yield on_error(exc, lang_of(args, kwargs))
         return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
         except Exception as exc:  # noqa: BLE001
-            raise gr.Error(message(exc, lang_of(args, kwargs))) from exc
+            return on_error(exc, lang_of(args, kwargs))
     return wrapper
+
+
+def _raise(exc: Exception, lang: str):
+    if isinstance(exc, gr.Error):
+        raise exc
+    raise gr.Error(message(exc, lang)) from exc
+
+
+def friendly(fn):
+    """Turn a LabError (or any crash) in a handler into a gr.Error in the user's language.
+
+    The handler must take a parameter named `lang`. Works for plain functions and generators, so a
+    streaming handler that fails midway still shows a message and the app keeps serving others.
+    """
+    return _guarded(fn, _raise)
+
+
+def notice(exc: Exception, lang: str):
+    """Say what went wrong once, as a toast in the user's language, and change no output: unlike a
+    gr.Error, no red "Error" badge is left over the chat, inputs and results. A LabError (something
+    the user can fix) is a warning; a crash says "failed: …". Returns gr.skip() for the outputs."""
+    text = exc.message if isinstance(exc, gr.Error) else message(exc, lang)
+    gr.Warning(str(text))
+    return gr.skip()
+
+
+def gentle(fn):
+    """Like `friendly`, but a failure is a toast (`notice`) and the work on screen stays as it was
+    (a streamed reply keeps what it had). For handlers whose failure needs no chained step stopped."""
+    return _guarded(fn, notice)
 
 
 def who(request: gr.Request | None) -> str:
@@ -103,16 +127,42 @@ def who(request: gr.Request | None) -> str:
 GENERATE = {"concurrency_id": "generate", "concurrency_limit": 64}
 
 
+class _Streams:
+    """How many throttled streams are open right now, server-wide (a counter behind a lock)."""
+
+    def __init__(self):
+        self.open = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        with self._lock:
+            self.open += 1
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self.open -= 1
+
+
+STREAMS = _Streams()
+FULL_RATE_STREAMS = 4  # up to this many streams get every update; beyond, the server-wide rate stays flat
+
+
 def throttle(chunks, every: float = 0.1):
     """Stream chunks to the browser at most every `every` seconds (each chunk's text is the whole
     reply so far, so skipped ones lose nothing); the first, queue notices and the last always go.
-    Thirty students' token streams otherwise cost the server more in Gradio updates than in decoding."""
-    last = 0.0
-    for chunk in chunks:
-        now = time.monotonic()
-        if getattr(chunk, "done", True) or now - last >= every:
-            last = now
-            yield chunk
+    Thirty students' token streams otherwise cost the server more in Gradio updates than in decoding:
+    each update re-sends the whole chat under the GIL the scheduler needs. So the interval grows with
+    the number of open streams (4 streams: 0.1 s each; 30: 0.75 s), keeping the updates per second
+    for the whole server about constant while the first token still goes out at once."""
+    last = None
+    with STREAMS:
+        for chunk in chunks:
+            now = time.monotonic()
+            gap = every * max(1.0, STREAMS.open / FULL_RATE_STREAMS)
+            if last is None or getattr(chunk, "done", True) or now - last >= gap:
+                last = now
+                yield chunk
 
 
 def _headers(request) -> dict:
@@ -120,6 +170,18 @@ def _headers(request) -> dict:
         return {k.lower(): v for k, v in dict(request.headers).items()} if request is not None else {}
     except Exception:  # noqa: BLE001 - no readable headers: the single-user default applies
         return {}
+
+
+def lab_addresses(request: gr.Request | None) -> tuple[str, str]:
+    """(the lab's /v1 as this server reaches itself, as the learner's browser reaches it): from the
+    socket the request came in on and its Host headers, so any port and any proxy work
+    (apps.tasks.endpoint); without a request, the configured default."""
+    from apps.tasks import endpoint
+    from apps.tasks.providers import ProviderConfig
+
+    raw = getattr(request, "request", None) if request is not None else None
+    own = endpoint.own_base((getattr(raw, "scope", None) or {}).get("server")) or ProviderConfig("lab").url
+    return own, endpoint.public_base(_headers(request), own)
 
 
 def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) -> None:

@@ -54,6 +54,7 @@ class Verdict:
     answer: str  # what the student typed
     parsed: object  # the number or normalised text it was read as
     expected: str  # the computed answer, for the record and the teacher (the UI shows it only when right)
+    message: str = ""  # code exercises: what the run showed (the learner's language)
 
 
 # ---------------------------------------------------------------- reading answers
@@ -149,7 +150,17 @@ class Answers:
         """True when the answer is cached (a Check will be instant)."""
         return ex.id in self._answers
 
+    def check_code(self, ex: Exercise, source: str, lang: str = "en", classroom: bool = False,
+                   teacher: bool = False, timeout: float | None = None) -> Verdict:
+        """A code exercise: the learner's file run in the sandbox against the lab's outputs.
+        classroom: refused (LabError) for a student where the sandbox cannot isolate learner code."""
+        from curriculum.code_checks import judge
+
+        return judge(self, ex, source, lang, classroom, teacher, timeout)
+
     def check(self, ex: Exercise, answer: str) -> Verdict:
+        if ex.kind == "code":
+            return self.check_code(ex, answer)
         expected = self.expected(ex)
         correct, parsed = matches(ex, expected, answer)
         return Verdict(ex.id, correct, (answer or "").strip(), parsed, expected.display())
@@ -343,3 +354,28 @@ def perplexity(answers: Answers, model: str, lang: str) -> Expected:
 
     result = evals.perplexity(answers.model(model), evals.heldout(lang))
     return Expected(float(result.perplexity), details={"tokens": result.tokens, "mean_loss": result.mean_loss})
+
+
+
+# ---------------------------------------------------------------- stage 7: pretraining
+
+@checker
+def pretrain_params(answers: Answers, preset: str, vocab_size: int) -> Expected:
+    from apps.pretrain.architecture import count_params
+    from apps.pretrain.architecture import preset as shape_of
+
+    counts = count_params(shape_of(preset), vocab_size)  # what LlamaForCausalLM holds for this shape
+    return Expected(int(counts["total"]), details=counts)
+
+
+# ---------------------------------------------------------------- stage 8: quantisation
+
+@checker
+def absmax_error(answers: Answers, model: str, weight: str, unit: float) -> Expected:
+    from apps.quantize import byhand
+
+    rt = byhand.roundtrip(byhand.weight(answers.model(model).model, weight), "absmax", 8, "tensor")
+    return Expected(rt.max_err / unit, details={"mse": rt.mse, "levels_used": rt.levels_used})
+
+
+from curriculum import code_checks  # noqa: E402,F401  (registers the code exercises' checkers)

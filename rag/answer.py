@@ -26,7 +26,11 @@ INSTRUCTIONS = {
            "answer, say that the sources do not say, and do not make anything up. Be concise."),
 }
 LABELS = {"zh": ("资料", "问题"), "en": ("Sources", "Question")}
-_CITE = re.compile(r"\[(\d{1,2})\]")
+# Said last, next to the question: a small model follows the instruction nearest its reply best.
+REPLY_IN = {"zh": "请用中文回答。", "en": "Answer in English."}
+# A marker: [3], [1, 2], [1][2] or the full-width 【3】 some models write; never an unclosed "[17".
+_MARKER = re.compile(r"[\[【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】]")
+_LETTER = re.compile(r"[^\W\d_]")  # a letter or a Chinese character: the marker follows a statement
 
 
 def prompt_lang(question: str) -> str:
@@ -52,7 +56,8 @@ def build_messages(question: str, hits: list, max_chars: int = 3000, lang: str |
         used += len(text)
         name = hit.chunk.source.replace("\\", "/").rsplit("/", 1)[-1]
         blocks.append(f"[{n}] ({name})\n{text}")
-    user = f"{sources_label}:\n\n" + "\n\n".join(blocks) + f"\n\n{question_label}: {question.strip()}"
+    user = (f"{sources_label}:\n\n" + "\n\n".join(blocks) + f"\n\n{question_label}: {question.strip()}"
+            f"\n\n{REPLY_IN[lang]}")
     return [{"role": "system", "content": INSTRUCTIONS[lang]}, {"role": "user", "content": user}]
 
 
@@ -67,14 +72,53 @@ def show_prompt(messages: list[dict], model: str | None = None) -> str:
     return "\n\n".join(f"<{m['role']}>\n{m['content']}" for m in messages)
 
 
+@dataclass
+class Citations:
+    """What an answer's [n] markers really say about the `n_sources` retrieved chunks."""
+
+    cited: list[int] = field(default_factory=list)  # retrieved chunks cited after a statement, first use first
+    unknown: list[int] = field(default_factory=list)  # numbers cited that no retrieved chunk has
+    listed: bool = False  # markers with no statement before them (e.g. "[1] [2] … [17"): not citations
+
+
+def citation_report(text: str, n_sources: int) -> Citations:
+    """Parse `text`'s markers. Markers separated only by spaces or punctuation form one run; a run
+    cites only if some words stand between it and the previous run, so a reply that merely echoes
+    the source numbers ("[1] [2] [3] …") cites nothing. Numbers outside 1..n_sources are `unknown`."""
+    out = Citations()
+    runs: list[tuple[bool, list[int]]] = []  # (follows a statement, numbers)
+    last_end = 0
+    for match in _MARKER.finditer(text):
+        numbers = [int(x) for x in re.split(r"\s*[,，、]\s*", match.group(1))]
+        between = text[last_end:match.start()]
+        if runs and not _LETTER.search(between):
+            runs[-1][1].extend(numbers)  # same run: "[1][2]", "[1], [2]"
+        else:
+            runs.append((bool(_LETTER.search(between)), numbers))
+        last_end = match.end()
+    for stated, numbers in runs:
+        if not stated:
+            out.listed = True
+        for n in numbers:
+            if not 1 <= n <= n_sources:
+                if n not in out.unknown:
+                    out.unknown.append(n)
+            elif stated and n not in out.cited:
+                out.cited.append(n)
+    return out
+
+
 def citations(text: str, n_sources: int) -> list[int]:
-    """Source numbers cited as [n] in `text`, in order of first use, within 1..n_sources."""
-    seen: list[int] = []
-    for match in _CITE.finditer(text):
-        n = int(match.group(1))
-        if 1 <= n <= n_sources and n not in seen:
-            seen.append(n)
-    return seen
+    """Retrieved chunks (1..n_sources) that `text` cites after a statement, in order of first use."""
+    return citation_report(text, n_sources).cited
+
+
+def same_language(question: str, answer: str) -> bool:
+    """Does the answer speak the question's language (Chinese vs not)? Empty answers pass."""
+    letters = _MARKER.sub("", answer)
+    if len(_LETTER.findall(letters)) < 4:
+        return True
+    return (cjk_share(letters) > 0.2) == (prompt_lang(question) == "zh")
 
 
 @dataclass
@@ -85,6 +129,7 @@ class AnswerStep:
     ttft: float | None = None  # seconds to the first piece of text
     usage: dict = field(default_factory=dict)
     cited: list[int] = field(default_factory=list)
+    report: Citations = field(default_factory=Citations)
 
 
 def stream_answer(question: str, hits: list, model: str | None = "smollm2-135m-instruct", provider=None,
@@ -104,5 +149,5 @@ def stream_answer(question: str, hits: list, model: str | None = "smollm2-135m-i
             first = time.perf_counter() - started
         text = delta.text
         usage = delta.usage.as_dict() if delta.usage else {}
-        yield AnswerStep(text, delta.done, time.perf_counter() - started, first, usage,
-                         citations(text, len(hits)))
+        report = citation_report(text, len(hits))
+        yield AnswerStep(text, delta.done, time.perf_counter() - started, first, usage, report.cited, report)

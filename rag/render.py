@@ -71,3 +71,26 @@ def hits_html(hits: list, query: str, documents: dict[str, str] | None = None, l
             f"<span style='background:#fff7d6'>{mark(c.text, query)}</span>"
             f"<span style='color:#999'>{html.escape(after)}{'…' if after else ''}</span></div></div>")
     return "\n".join(cards)
+
+
+def answer_footer(report, hits: list, lang: str, question: str = "", answer: str = "",
+                  model_languages: tuple[str, ...] = ("zh", "en")) -> str:
+    """The lines under an answer, in the UI language `lang`: which retrieved chunks it really cites
+    (rag.answer.Citations `report`), numbers it names that were not retrieved, markers that cite
+    nothing, and a word when the model does not, or cannot, answer in the question's language."""
+    from apps.i18n import t
+    from rag.answer import prompt_lang, same_language
+
+    name = lambda n: hits[n - 1].chunk.source.replace("\\", "/").rsplit("/", 1)[-1]  # noqa: E731
+    refs = ", ".join(f"[{n}] {name(n)}" for n in report.cited)
+    lines = [t("rag.answer.cited", lang, refs=refs) if refs else t("rag.answer.none_cited", lang)]
+    if report.unknown:
+        lines.append(t("rag.answer.unknown", lang, refs=" ".join(f"[{n}]" for n in report.unknown), k=len(hits)))
+    if report.listed:
+        lines.append(t("rag.answer.listed", lang))
+    wanted = prompt_lang(question) if question else None
+    if wanted and wanted not in model_languages:
+        lines.append(t("rag.answer.cannot_lang", lang, want=t(f"rag.lang.{wanted}", lang)))
+    elif wanted and answer and not same_language(question, answer):
+        lines.append(t("rag.answer.other_lang", lang, want=t(f"rag.lang.{wanted}", lang)))
+    return "  \n".join(lines)

@@ -150,3 +150,15 @@ def pytest_unconfigure(config):
 
 def pytest_sessionstart(session):
     session.config._llmlab_session = session
+
+
+@pytest.fixture(scope="session")
+def tokenizers():
+    """{"smollm": …, "gemma": …}: the two offline models' tokenizers alone (no weights), once a session."""
+    from transformers import AutoTokenizer
+
+    from apps.models.loading import model_dir
+    from apps.models.registry import resolve
+
+    return {key: AutoTokenizer.from_pretrained(model_dir(resolve(name)))
+            for key, name in (("smollm", "smollm2-135m-instruct"), ("gemma", "gemma-3-270m"))}

@@ -38,7 +38,7 @@ def source_choices(lang):
 
 def local_models(with_adapters: bool = True) -> list[str]:
     """Registry models, plus finished adapters (personal mode only: in a class they are their owners')."""
-    return [n for n in registry.names() if n not in registry.names("embedding")] + \
+    return [n for n in registry.names() if n not in registry.names("embedding")] + registry.quantized_names() + \
         ([f"{b}+{p}" for b, p in C.finished_adapters()] if with_adapters else [])
 
 
@@ -298,7 +298,8 @@ def build(ctx: ui.ShellContext) -> dict:
     def run_judge(provider, model, base_url, key, prompts, max_new, api_key, lang, progress=gr.Progress(),
                   request: gr.Request = None):
         require_teacher(ctx.user(request))  # judge votes count on the leaderboard
-        cfg = ProviderConfig(provider, base_url=base_url or None, model=model or None, api_key=key or None)
+        cfg = ProviderConfig(provider, base_url=base_url or None, model=model or None, api_key=key or None,
+                             lab_url=ui.lab_addresses(request)[0])  # the "lab" judge: this server, on its real port
         result = judge.fill(arena, cfg, (prompts or "").splitlines(), max_new_tokens=int(max_new),
                             api_key=api_key or None, progress=lambda d, n: progress(d / n))
         agree = judge.agreement(arena.store.records())

@@ -20,6 +20,7 @@ import torch
 
 from apps.attention.recipes import attention_modules
 from apps.errors import LabError
+from apps.models.tokens import axis_labels
 
 MAX_TOKENS = 256  # beyond this the page would carry L*H*T*T numbers nobody can read (30*9*256² ≈ 18M)
 
@@ -58,14 +59,11 @@ class AttentionRun:
 
 
 def token_labels(tokenizer, ids: list[int]) -> list[str]:
-    """One readable label per token: its decoded text, or the raw piece when decoding alone fails
-    (a byte-level piece that is only half of a multi-byte character)."""
+    """One readable label per token: its decoded text; a byte-level piece that is only part of a
+    character shows its bytes and the character, '模:<E6><A8>' (apps.models.tokens.axis_labels); a
+    token that decodes to nothing shows its vocabulary entry."""
     pieces = tokenizer.convert_ids_to_tokens(ids)
-    labels = []
-    for tid, piece in zip(ids, pieces):
-        text = tokenizer.decode([tid])
-        labels.append(piece if (not text or "\ufffd" in text) else text)
-    return labels
+    return [label or piece for label, piece in zip(axis_labels(tokenizer, ids), pieces)]
 
 
 def tokenize(lm, text: str, max_tokens: int = MAX_TOKENS) -> dict:

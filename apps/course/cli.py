@@ -2,6 +2,7 @@
 
     llmlab course list [--json]
     llmlab course check playground.tokens_zh 10 --student "Li Lei" [--json]   # exit 0 right, 1 wrong, 2 bad input
+    llmlab course check playground.top_p_code --file top_p.py [--json]        # a code exercise: run sandboxed
     llmlab course progress [--student NAME] [--export progress.csv|progress.jsonl] [--json]
 
 The progress database is $LLMLAB_PROGRESS_DB, else lab_home()/progress.db, or --db. Texts are in
@@ -10,8 +11,10 @@ English unless LLMLAB_LANG=zh (or --lang zh).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from apps.cli import emit
+from apps.errors import LabError
 from apps.i18n import t
 from curriculum import exercises as ex_mod
 from curriculum.progress import Attempt, ProgressStore, clean_name
@@ -34,7 +37,8 @@ def register(sub) -> None:
 
     p = cmds.add_parser("check", help="check an answer with the real models and record it; exit 0 right, 1 wrong")
     p.add_argument("exercise", help="exercise id, e.g. playground.tokens_zh (see `llmlab course list`)")
-    p.add_argument("answer", help="the answer (a number, or text)")
+    p.add_argument("answer", nargs="?", default=None, help="the answer (a number, or text); not for code exercises")
+    p.add_argument("--file", default=None, help="code exercises: the .py file defining the function (run sandboxed)")
     p.add_argument("--student", default="", help="the student's name (recorded with the attempt)")
     p.add_argument("--no-record", action="store_true", help="check only; do not add the attempt to the progress database")
     common(p)
@@ -69,20 +73,38 @@ def _check(args) -> int:
     lang = _lang(args)
     exercise = ex_mod.get(args.exercise)
     student = clean_name(args.student)
-    verdict = Answers().check(exercise, args.answer)  # bad input raises LabError → exit 2
+    if exercise.kind == "code":
+        verdict = Answers().check_code(exercise, _read_code(args), lang=lang)
+    elif args.file is not None:
+        raise LabError("course.code.needs_answer")
+    else:
+        verdict = Answers().check(exercise, args.answer or "")  # bad input raises LabError → exit 2
     if not args.no_record:
         ProgressStore(args.db).record(Attempt(exercise=exercise.id, stage=exercise.stage, answer=verdict.answer,
                                               correct=verdict.correct, student=student, session="cli",
                                               expected=verdict.expected, lang=lang))
     payload = {"exercise": exercise.id, "correct": verdict.correct, "answer": verdict.answer,
                "parsed": verdict.parsed, "recorded": not args.no_record, "student": student}
-    if verdict.correct:
+    if exercise.kind == "code":
+        payload.update(answer=args.file, parsed=None, status=verdict.parsed)
+        text = verdict.message
+    elif verdict.correct:
         payload["expected"] = verdict.expected
         text = t("course.correct", lang, expected=verdict.expected)
     else:
         text = t("course.wrong", lang, answer=verdict.answer)
-    emit(payload, args.json, text.replace("**", ""))
+    payload["message"] = text.replace("**", "")
+    emit(payload, args.json, payload["message"])
     return 0 if verdict.correct else 1
+
+
+def _read_code(args) -> str:
+    if not args.file:
+        raise LabError("course.code.needs_file")
+    try:
+        return Path(args.file).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabError("course.code.bad_file", path=args.file, why=exc.__class__.__name__) from None
 
 
 def _progress(args) -> int:

@@ -29,6 +29,7 @@ from curriculum import exercises as ex_mod
 from curriculum import lessons
 from curriculum.checkers import Answers
 from curriculum.progress import Attempt, ProgressStore, clean_name, teacher_ok
+from curriculum.sandbox import isolation
 
 NEW_STUDENT = {"name": "", "anon": ""}
 
@@ -79,6 +80,9 @@ def build(ctx: ui.ShellContext) -> dict:
     relang: list[tuple] = []  # (component, fn(lang) -> update) for everything keyed per stage/exercise
 
     signed = ctx.auth is not None and not ctx.auth.personal
+    # learner code may run for a class only where the sandbox can keep it from others' files
+    code_iso = isolation(classroom=True) if signed else None
+    code_off = code_iso is not None and not code_iso.ok
 
     def who_is(state: dict, request) -> tuple[str, str]:
         """(student, session): the signed-in user's name and id; personal mode: the browser's."""
@@ -99,7 +103,26 @@ def build(ctx: ui.ShellContext) -> dict:
         bar = gr.HTML(elem_id="course-progress")
     path = gr.HTML(elem_id="course-path")
 
-    checks = []  # (exercise, answer box, button, verdict)
+    checks = []  # (exercise, answer box or code editor, button, verdict)
+    reveals = []  # (code exercise, reveal button, solution viewer)
+
+    def code_widgets(ex, key, relang):
+        """The editor (starting from the starter code), Check, and the worked solution behind a
+        teacher-only Reveal. Where a class may not run code, students see why instead."""
+        if code_off:
+            off = gr.Markdown(t(code_iso.reason, L), elem_id=f"course-off-{key}")
+            relang.append((off, lambda lang: t(code_iso.reason, lang)))
+        box = gr.Code(ex.starter(), language="python", lines=12, elem_id=f"course-a-{key}", label=t("course.code", L))
+        check = gr.Button(t("course.code_check", L), variant="primary", elem_id=f"course-check-{key}")
+        with gr.Accordion(t("course.solution", L), open=False) as sol_acc:
+            reveal = gr.Button(t("course.reveal", L), size="sm", elem_id=f"course-reveal-{key}")
+            solution = gr.Code(None, language="python", interactive=False, elem_id=f"course-solution-{key}",
+                               label=t("course.solution", L))
+        relang.extend([(box, lambda lang: gr.update(label=t("course.code", lang))),
+                       (sol_acc, lambda lang: gr.update(label=t("course.solution", lang))),
+                       (solution, lambda lang: gr.update(label=t("course.solution", lang))),
+                       (reveal, lambda lang: t("course.reveal", lang))])
+        return box, check, reveal, solution
     for number, (stage, tab) in enumerate(ex_mod.STAGES):
         with gr.Accordion(t(f"course.stage.{stage}", L), open=number == 0, elem_id=f"course-stage-{stage}") as acc:
             c[f"course.stage.{stage}"] = acc
@@ -119,16 +142,20 @@ def build(ctx: ui.ShellContext) -> dict:
                 key = dom_id(ex.id)
                 with gr.Column(variant="panel"):
                     prompt = gr.Markdown(prompt_md(ex, L), elem_id=f"course-q-{key}")
-                    with gr.Row():
-                        box = gr.Textbox(elem_id=f"course-a-{key}", scale=4, **ui.texts("course.answer", L))
-                        check = gr.Button(t("course.check", L), variant="primary", scale=0, min_width=100,
-                                          elem_id=f"course-check-{key}")
+                    if ex.kind == "code":
+                        box, check, reveal, solution = code_widgets(ex, key, relang)
+                        reveals.append((ex, reveal, solution))
+                    else:
+                        with gr.Row():
+                            box = gr.Textbox(elem_id=f"course-a-{key}", scale=4, **ui.texts("course.answer", L))
+                            check = gr.Button(t("course.check", L), variant="primary", scale=0, min_width=100,
+                                              elem_id=f"course-check-{key}")
+                        relang.append((box, lambda lang: gr.update(**ui.texts("course.answer", lang))))
                     verdict = gr.Markdown(elem_id=f"course-v-{key}")
                     with gr.Accordion(t("course.hint", L), open=False) as hint_acc:
                         hint = gr.Markdown(ex.hint_in(L), elem_id=f"course-hint-{key}")
                 relang += [(prompt, lambda lang, ex=ex: prompt_md(ex, lang)),
-                           (box, lambda lang: gr.update(**ui.texts("course.answer", lang))),
-                           (check, lambda lang: t("course.check", lang)),
+                           (check, lambda lang, ex=ex: t("course.code_check" if ex.kind == "code" else "course.check", lang)),
                            (hint_acc, lambda lang: gr.update(label=t("course.hint", lang))),
                            (hint, lambda lang, ex=ex: ex.hint_in(lang))]
                 checks.append((ex, box, check, verdict))
@@ -199,23 +226,32 @@ def build(ctx: ui.ShellContext) -> dict:
                 student, session = who_is(state, request)
                 if not answers.is_ready(ex):
                     yield state, t("course.computing", lang), gr.update(), gr.update()
-                verdict = answers.check(ex, answer)
+                if ex.kind == "code":
+                    yield state, t("course.code_running", lang), gr.update(), gr.update()
+                    verdict = answers.check_code(ex, answer or "", lang=lang, classroom=signed,
+                                                 teacher=signed and ctx.user(request).is_teacher)
+                else:
+                    verdict = answers.check(ex, answer)
             except LabError as exc:  # bad input: said inline, nothing recorded
                 yield state, f"⚠️ {exc.message(lang)}", gr.update(), gr.update()
                 return
             store.record(Attempt(exercise=ex.id, stage=ex.stage, answer=verdict.answer, correct=verdict.correct,
                                  student=student, session=session, expected=verdict.expected, lang=lang))
-            text = t("course.correct", lang, expected=verdict.expected) if verdict.correct else \
-                t("course.wrong", lang, answer=f"`{verdict.answer[:60]}`")
+            if ex.kind == "code":
+                text = verdict.message
+            else:
+                text = t("course.correct", lang, expected=verdict.expected) if verdict.correct else \
+                    t("course.wrong", lang, answer=f"`{verdict.answer[:60]}`")
             yield (state, text, *show(state, lang, request))
         return ui.friendly(run)
 
     for ex, box, check, verdict in checks:
         fn = make_check(ex)
-        gr.on([check.click, box.submit], fn, [box, c["course.student"], student_state, ctx.lang],
+        code = ex.kind == "code"
+        gr.on([check.click] if code else [check.click, box.submit], fn, [box, c["course.student"], student_state, ctx.lang],
               [student_state, verdict, bar, path], api_visibility="private",
-              # mostly cached look-ups; first computations queue on their own per-exercise lock
-              concurrency_id="course-check", concurrency_limit=16)
+              # value checks are mostly cached look-ups; code checks each start a sandboxed process
+              concurrency_id="course-code" if code else "course-check", concurrency_limit=4 if code else 16)
 
     # ------------------------------------------------------------ the teacher
     def teacher_scope(password, lang, request) -> str | None:
@@ -250,6 +286,19 @@ def build(ctx: ui.ShellContext) -> dict:
             folder = Path(tempfile.mkdtemp(prefix="llmlab-course-"))
             return str(store.export(folder / f"progress-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}", session_prefix=prefix))
         return export
+
+    def make_reveal(ex):
+        @ui.friendly
+        def reveal(password, lang, request: gr.Request = None):
+            try:
+                teacher_scope(password, lang, request)  # a student gets an error, not the solution
+            except gr.Error:
+                raise gr.Error(t("course.reveal_denied", lang)) from None
+            return ex.solution()
+        return reveal
+
+    for ex, reveal, solution in reveals:
+        reveal.click(make_reveal(ex), [c["course.teacher_password"], ctx.lang], solution, api_visibility="private")
 
     for fmt in ("csv", "jsonl"):
         c[f"course.export_{fmt}"].click(exporter(fmt), [c["course.teacher_password"], ctx.lang],

@@ -47,4 +47,5 @@ STRINGS = {
         "You already have {n} requests waiting; let them finish first (about {retry} s).",
     ),
     "gen.queued": ("排队中：前面还有 {ahead} 个请求…", "In the queue: {ahead} requests ahead of yours…"),
+    "models.online_only": ("需联网下载，离线不可用", "needs internet, not offline"),
 }

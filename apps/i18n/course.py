@@ -2,9 +2,9 @@
 STRINGS = {
     "course.tab": ("⓪ 学习路线", "⓪ Roadmap"),
     "course.intro": (
-        "## 学习路线\n六个阶段，一步一步来：先读每一阶段的课文，再到对应的标签页动手，最后回到这里做练习。"
+        "## 学习路线\n一个阶段一个阶段来：先读每一阶段的课文，再到对应的标签页动手，最后回到这里做练习。"
         "每道题的答案都由实验室用真实模型当场算出。写上你的名字，进度会一直保存在服务器上。",
-        "## The roadmap\nSix stages, one step at a time: read each stage's lesson, try it in its tab, then come back "
+        "## The roadmap\nStage by stage: read each stage's lesson, try it in its tab, then come back "
         "and do the exercises. Every answer is computed on the spot by the lab with the real models. Type your "
         "name and your progress stays on the server.",
     ),
@@ -19,6 +19,9 @@ STRINGS = {
     "course.stage.api": ("④ API 任务", "④ Tasks & API"),
     "course.stage.finetune": ("⑤ 微调", "⑤ Fine-tuning"),
     "course.stage.evaluation": ("⑥ 评测", "⑥ Evaluation"),
+    "course.stage.pretrain": ("⑦ 数据与预训练", "⑦ Data & pretraining"),
+    "course.stage.quantize": ("⑧ 量化与推理优化", "⑧ Quantisation & inference"),
+    "course.stage.alignment": ("⑨ 对齐", "⑨ Alignment"),
     "course.stage_done": ("{solved}/{total}", "{solved}/{total}"),
     "course.goto": ("动手的地方：页面上方的「{tab}」标签页（或点右边的按钮直接跳过去）。",
                     "Where to practise: the \"{tab}\" tab at the top of the page (or press the button to jump there)."),
@@ -61,4 +64,43 @@ STRINGS = {
     "course.export_csv": ("导出 CSV", "Export CSV"),
     "course.export_jsonl": ("导出 JSONL", "Export JSONL"),
     "course.export_file": ("导出的文件", "Exported file"),
+    # code exercises
+    "course.code": ("你的代码", "Your code"),
+    "course.code_check": ("运行并检查", "Run and check"),
+    "course.code_running": ("⏳ 正在隔离的进程里运行你的代码……", "⏳ Running your code in a separate, locked-down process…"),
+    "course.solution": ("参考解答（教师可揭晓）", "Worked solution (the teacher can reveal it)"),
+    "course.reveal": ("揭晓参考解答", "Reveal the worked solution"),
+    "course.reveal_denied": ("只有教师能揭晓参考解答。", "Only a teacher can reveal the worked solution."),
+    "course.code.correct": ("✅ 正确！你的 `{name}()` 在全部 {n} 组测试输入上都与实验室的结果一致（用时 {seconds} 秒）。",
+                            "✅ Correct! Your `{name}()` matches the lab's on all {n} test inputs ({seconds} s)."),
+    "course.code.wrong": ("❌ 还不对：{why}", "❌ Not yet: {why}"),
+    "course.code.empty": ("请先写代码（或选一个 .py 文件）。", "Please write some code first (or pick a .py file)."),
+    "course.code.too_long": ("代码太长了（最多 {max} 个字符）。", "That code is too long (at most {max} characters)."),
+    "course.code.bad_file": ("读不了文件 {path}：{why}", "Cannot read the file {path}: {why}"),
+    "course.code.needs_file": ("代码练习要用 --file 给出你的 .py 文件。", "A code exercise needs your .py file: --file SOLUTION.py."),
+    "course.code.needs_answer": ("这道题要一个答案，不是文件。", "This exercise wants an answer, not a file."),
+    "course.code.timeout": ("⏱️ 运行了 {seconds} 秒还没结束，已被停止（是不是死循环？）。",
+                            "⏱️ Stopped after {seconds} s without finishing (an endless loop?)."),
+    "course.code.crashed": ("运行你代码的进程异常结束：{detail}", "The process running your code ended abnormally: {detail}"),
+    "course.code.memory": ("你的代码用光了它的内存额度。", "Your code ran out of its memory allowance."),
+    "course.code.missing": ("文件里没有定义函数 `{name}()`。", "The file defines no function `{name}()`."),
+    "course.code.error": ("你的代码抛出了异常：\n```\n{error}\n```", "Your code raised an error:\n```\n{error}\n```"),
+    "course.code.wrong_type": ("第 {n} 组输入：应当返回 {want}，你的函数返回了 {got}。",
+                               "Input {n}: expected {want}, the function returned {got}."),
+    "course.code.wrong_shape": ("第 {n} 组输入：形状应为 {want}，你的是 {got}。", "Input {n}: the shape should be {want}, yours is {got}."),
+    "course.code.wrong_kept": ("第 {n} 组输入：你保留了 {got} 个 token，引擎保留 {want} 个。",
+                               "Input {n}: you keep {got} tokens, the engine keeps {want}."),
+    "course.code.not_finite": ("第 {n} 组输入：结果里有 NaN 或无穷大。", "Input {n}: the result holds NaN or infinity."),
+    "course.code.wrong_values": ("第 {n} 组输入：数值与实验室的不同（最大差 {diff}，允许 {tol}）。",
+                                 "Input {n}: the values differ from the lab's (largest difference {diff}, allowed {tol})."),
+    "course.code.wrong_value": ("第 {n} 组输入：应为 {want}，你的是 {got}。", "Input {n}: expected {want}, yours is {got}."),
+    "course.sandbox_not_root": (
+        "🔒 代码练习在这台服务器上对学生关闭：服务器不是以 root 运行，无法把学生代码切换到一个没有权限的用户，学生代码就能读到实验室的数据和其他同学的文件。"
+        "请以 root 启动课堂服务器（代码会以临时的无权限用户运行）。",
+        "🔒 Code exercises are off for students on this server: it does not run as root, so it cannot switch learner code to an unprivileged user, and that "
+        "code could read the lab's data and other students' files. Start the classroom server as root (code then "
+        "runs as a throwaway unprivileged user)."),
+    "course.sandbox_leak": (
+        "🔒 代码练习在这台服务器上对学生关闭：无权限用户仍能读到实验室的数据文件夹（收紧权限失败）。", "🔒 Code exercises are off for students on this server: an unprivileged user can still read the lab's data folders "
+        "(tightening their permissions failed)."),
 }

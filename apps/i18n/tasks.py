@@ -61,6 +61,13 @@ STRINGS = {
     ),
     "tasks.no_test": ("没有可评测的条目：所有条目都标成了训练集。", "Nothing to score: every item is marked as training data."),
     "tasks.no_data": ("请先上传数据文件或选择一份示例数据。", "Upload a data file or pick a sample set first."),
+    "tasks.template_not_text": ("模板文件 {file} 不是 UTF-8 文本（可能是二进制文件或其他编码），请另存为 UTF-8 纯文本。",
+                                "The template file {file} is not UTF-8 text (binary, or another encoding); save it as plain UTF-8 text."),
+    "tasks.bad_out": ("结果文件 {file} 的扩展名无法识别，请用以下之一：{formats}",
+                      "Cannot tell the format of the results file {file} from its extension; use one of: {formats}"),
+    "tasks.out_unwritable": ("无法写入结果文件 {file}：所在文件夹不存在或没有写权限（或它是一个文件夹）。",
+                             "Cannot write the results file {file}: its folder is missing or not writable (or it is a folder)."),
+    "tasks.bad_limit": ("条数上限不能为负数（收到 {value}）；0 表示全部。", "The item limit cannot be negative (got {value}); 0 means all."),
     # ------------------------------------------------------------ the tab
     "tasks.intro": (
         "### 用大模型 API 完成真实任务\n选择服务商（或本实验室自己的 OpenAI 兼容服务器），批量**摘要新闻**、给**标题分类**，"
@@ -111,9 +118,16 @@ STRINGS = {
     "tasks.labels": ("类别（逗号分隔；留空则用数据里的标签）", "Labels (comma-separated; empty = the data's labels)"),
     "tasks.method": ("方法", "Method"),
     "tasks.method.info": (
-        "零样本/少样本：让模型回答类别；嵌入：与类别名的向量相似度；训练：在训练样本的向量上训练逻辑回归",
-        "zero/few-shot: the model names a label; embedding: similarity to label names; trained: logistic regression on training embeddings",
+        "训练（默认，离线实测最好）：在训练样本的多语言向量上训练逻辑回归；字符 n-gram：在字符片段上训练；嵌入：与类别名的向量相似度；"
+        "似然：本地模型给每个类别打分（Gemma-3，不解析回答）；零样本/少样本：让服务商的模型回答类别（示例作为对话轮次）",
+        "trained (default, best measured offline): logistic regression on multilingual embeddings of the training items; "
+        "char-ngrams: the same on character n-grams; embedding: similarity to the label names; likelihood: a local model "
+        "scores each label (Gemma-3, nothing to parse); zero/few-shot: the provider's model names a label (examples as chat turns)",
     ),
+    "tasks.compare_run": ("比较所有离线方法", "Compare all offline methods"),
+    "tasks.compare": ("各方法在同一批数据上的得分", "Every method's score on the same items"),
+    "tasks.compare_md": ("本数据上最好的是 **{method}**（{model}），准确率 {acc:.3f}。默认方法：{default}（在未见过的标题上实测最好）。",
+                         "Best on these items: **{method}** ({model}), accuracy {acc:.3f}. Default method: {default} (best measured on unseen headlines)."),
     "tasks.shots": ("少样本：每类示例数", "Few-shot examples per label"),
     "tasks.confusion": ("混淆矩阵", "Confusion matrix"),
     "tasks.predicted": ("预测", "predicted"),
@@ -125,6 +139,24 @@ STRINGS = {
     "tasks.class_md": ("**准确率 {acc:.3f} · 宏 F1 {f1:.3f}** · 评测 {n} 条 · 无法解析 {unparsed} 条（计为错误） · 训练/示例 {train} 条",
                        "**Accuracy {acc:.3f} · macro-F1 {f1:.3f}** · {n} test items · {unparsed} unparsed (counted wrong) · {train} training/example items"),
     "tasks.no_gold": ("数据里没有标签，只预测不打分。", "No gold labels in the data: predicted, not scored."),
-    "tasks.totals": ("{items} 条，失败 {errors} 条 · token：输入 {pt} / 输出 {ct} · 平均延迟 {latency} 秒 · 估算费用 ≈ {cost} {currency}",
-                     "{items} items, {errors} failed · tokens: {pt} in / {ct} out · mean latency {latency} s · estimated cost ≈ {cost} {currency}"),
+    "tasks.totals": ("{items} 条，失败 {errors} 条 · token：输入 {pt} / 输出 {ct} · 平均延迟 {latency} 秒 · 估算费用：{cost}",
+                     "{items} items, {errors} failed · tokens: {pt} in / {ct} out · mean latency {latency} s · estimated cost: {cost}"),
+    "tasks.cost_local": ("免费（本地运行）", "free (local)"),
+    "tasks.cost_zero": ("免费（公开价目为 0）", "free (list price 0)"),
+    "tasks.cost_tiny": ("< 0.000001 {currency}", "< 0.000001 {currency}"),
+    # ------------------------------------------------------------ where keys come from, the lab's own API
+    "tasks.keysrc.site": ("密钥从这里申请：{site} · 命令行读取环境变量 {env}",
+                          "Get a key at {site} · the command line reads {env}"),
+    "tasks.keysrc.lab": ("本实验室的接口：服务器设置了 {env} 时才需要密钥（向老师要）。",
+                         "This lab's API: a key is needed only when the server sets {env} (ask your teacher)."),
+    "tasks.keysrc.self": ("自己部署的服务：密钥是你启动服务时设定的（例如 vllm serve --api-key），命令行读取 {env}。",
+                          "A server you run: the key is whatever you started it with (e.g. vllm serve --api-key); the command line reads {env}."),
+    "tasks.keysrc.none_local": ("直接在本机运行注册表里的模型，不需要密钥。", "Runs a registry model in this process: no key."),
+    "tasks.snippets": ("用自己的代码调用本实验室的 /v1 接口", "Call this lab's /v1 API from your own code"),
+    "tasks.snippets_intro": (
+        "本实验室的 OpenAI 兼容接口地址：`{url}`（就是你浏览器里打开的这个地址）。复制下面的命令或脚本到你自己的终端运行。",
+        "This lab's OpenAI-compatible API is at `{url}` (the address your browser is using). Copy a command or script below into your own terminal.",
+    ),
+    "tasks.snippet_curl": ("curl 命令", "curl command"),
+    "tasks.snippet_python": ("Python（openai 客户端）", "Python (openai client)"),
 }

@@ -142,7 +142,7 @@ class BatchEngine:
         self._mask: torch.Tensor | None = None  # (B, T) long: 1 = real token, 0 = left padding
         self._last: torch.Tensor | None = None  # (B, 1) the token each row feeds next
         self._group: Prefill | None = None
-        self._pieces: dict[int, str] = {}  # token id → its text alone (decode is pure, so cache it)
+        self._pieces: dict[int, tuple[str, bytes]] = {}  # token id → (screen text, bytes); decode is pure
         self.prefixes = Prefixes(self)
         self._stopping = False  # set at interpreter exit: the scheduler ends at its next turn
         _ALL.add(self)
@@ -359,10 +359,11 @@ class BatchEngine:
                 top = []
                 if req.cfg.top_logprobs:
                     n = req.cfg.top_logprobs
-                    top = [(self._piece(t), t, v) for t, v in zip(top_i[i][:n], top_v[i][:n])]
+                    top = [(self._piece(t)[0], t, v) for t, v in zip(top_i[i][:n], top_v[i][:n])]
                 from apps.models.generation import TokenInfo, _cut_at_stop, _shown
 
-                info = TokenInfo(id=next_id, text=self._piece(next_id), logprob=float(logprobs[i, next_id]), top=top)
+                text, raw = self._piece(next_id)
+                info = TokenInfo(id=next_id, text=text, logprob=float(logprobs[i, next_id]), top=top, raw=raw)
                 req.tokens.append(info)
                 req.new_ids.append(next_id)
                 # Decode the whole reply: a Chinese character can span several byte tokens; a trailing
@@ -393,11 +394,14 @@ class BatchEngine:
             return int(torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=req.generator)[0, 0])
         return int(torch.argmax(scores, dim=-1)[0])
 
-    def _piece(self, token_id: int) -> str:
-        text = self._pieces.get(token_id)
-        if text is None:
-            text = self._pieces[token_id] = self.lm.tokenizer.decode([token_id])
-        return text
+    def _piece(self, token_id: int) -> tuple[str, bytes]:
+        """(screen text, bytes) of a token, cached: apps.models.tokens.describe."""
+        shown = self._pieces.get(token_id)
+        if shown is None:
+            from apps.models.tokens import describe
+
+            shown = self._pieces[token_id] = describe(self.lm.tokenizer, token_id)
+        return shown
 
     @property
     def eos(self) -> set[int]:

@@ -32,6 +32,7 @@ from transformers.generation.logits_process import (
 
 from apps.errors import LabError
 from apps.models.loading import LoadedModel
+from apps.models import tokens
 from apps.models.registry import EMBEDDING
 
 MAX_NEW_TOKENS = 4096  # a hard bound, whatever a request asks for
@@ -76,9 +77,10 @@ class GenerationConfig:
 @dataclass
 class TokenInfo:
     id: int
-    text: str  # this token decoded on its own
+    text: str  # this token decoded on its own; part of a character shows as its bytes, <E5><A4>
     logprob: float  # natural log of the model's probability for this token
     top: list[tuple[str, int, float]] = field(default_factory=list)  # (text, id, logprob), best first
+    raw: bytes = b""  # the bytes it stands for, so a view can group the tokens of one character
 
 
 @dataclass
@@ -140,10 +142,12 @@ def encode(lm: LoadedModel, text: str) -> list[int]:
 
 
 def tokenize(lm: LoadedModel, text: str) -> list[dict]:
-    """How a text is split: [{id, piece (raw vocabulary entry), text (decoded)}]."""
+    """How a text is split: [{id, piece (raw vocabulary entry), text (decoded, or <E5><A4> for part of
+    a character: apps.models.tokens), bytes (hex)}]."""
     ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"]
     pieces = lm.tokenizer.convert_ids_to_tokens(ids)
-    return [{"id": i, "piece": p, "text": lm.tokenizer.decode([i])} for i, p in zip(ids, pieces)]
+    shown = [tokens.describe(lm.tokenizer, i) for i in ids]
+    return [{"id": i, "piece": p, "text": label, "bytes": raw.hex()} for i, p, (label, raw) in zip(ids, pieces, shown)]
 
 
 def _eos_ids(lm: LoadedModel) -> set[int]:
@@ -181,8 +185,9 @@ def _token_info(lm: LoadedModel, token_id: int, logprobs: torch.Tensor, k: int) 
     top = []
     if k:
         values, ids = torch.topk(logprobs, k)
-        top = [(lm.tokenizer.decode([i]), int(i), float(v)) for v, i in zip(values.tolist(), ids.tolist())]
-    return TokenInfo(id=token_id, text=lm.tokenizer.decode([token_id]), logprob=float(logprobs[token_id]), top=top)
+        top = [(tokens.label(lm.tokenizer, i), int(i), float(v)) for v, i in zip(values.tolist(), ids.tolist())]
+    text, raw = tokens.describe(lm.tokenizer, token_id)
+    return TokenInfo(id=token_id, text=text, logprob=float(logprobs[token_id]), top=top, raw=raw)
 
 
 def _check_prompt(lm: LoadedModel, text: str, cfg: GenerationConfig) -> tuple[list[int], int]:

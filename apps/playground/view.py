@@ -12,7 +12,7 @@ from apps.i18n import DEFAULT_LANG, t
 from apps.models import llamacpp, registry
 from apps.models.generation import GenerationConfig, start, stream, tokenize
 from apps.models.batching import Queued
-from apps.playground import render
+from apps.playground import render, tokenview
 from apps.playground.decoding import PRESETS, compare, describe, preset
 
 L = DEFAULT_LANG
@@ -24,7 +24,8 @@ def model_choices(user=None) -> list[tuple[str, str]]:
     models; a teacher's include the class's). No user: the registry models only."""
     from apps.finetune import runs
 
-    choices = [(s.name, s.name) for s in registry.list_models() if s.kind != registry.EMBEDDING]
+    choices = registry.choices()
+    choices += [(n, n) for n in registry.quantized_names()]  # apps.quantize makes them on first use
     choices += [(f"🦙 {n}", n) for n in llamacpp.served_ids()]  # GGUFs run by llama.cpp, when installed
     if user is None:
         return choices
@@ -72,7 +73,8 @@ def build(ctx: ui.ShellContext) -> dict:
         with gr.Column(scale=3):
             c["playground.chatbot"] = gr.Chatbot(height=380, elem_id="pg-chat", buttons=["copy"],
                                                  **ui.texts("playground.chatbot", L))
-            c["playground.input"] = gr.Textbox(lines=2, elem_id="pg-input", **ui.texts("playground.input", L))
+            # lines=1 (growing to 6): Gradio sends on Enter only in a one-line box; Shift+Enter adds a line
+            c["playground.input"] = gr.Textbox(lines=1, max_lines=6, elem_id="pg-input", **ui.texts("playground.input", L))
             with gr.Row():
                 c["playground.send"] = gr.Button(t("playground.send", L), variant="primary", elem_id="pg-send")
                 c["playground.stop"] = gr.Button(t("playground.stop", L), variant="stop", elem_id="pg-stop")
@@ -87,7 +89,7 @@ def build(ctx: ui.ShellContext) -> dict:
                 c["playground.top_k"] = gr.Slider(0, 200, value=0, step=1, **ui.texts("playground.top_k", L))
                 c["playground.top_p"] = gr.Slider(0.05, 1.0, value=0.9, step=0.01, **ui.texts("playground.top_p", L))
                 c["playground.min_p"] = gr.Slider(0.0, 0.5, value=0.0, step=0.01, **ui.texts("playground.min_p", L))
-                c["playground.repetition_penalty"] = gr.Slider(1.0, 2.0, value=1.1, step=0.05, **ui.texts("playground.repetition_penalty", L))
+                c["playground.repetition_penalty"] = gr.Slider(1.0, 2.0, value=1.0, step=0.05, **ui.texts("playground.repetition_penalty", L))
                 c["playground.num_beams"] = gr.Slider(1, 8, value=1, step=1, **ui.texts("playground.num_beams", L))
                 c["playground.max_new_tokens"] = gr.Slider(1, 1024, value=128, step=1, elem_id="pg-max-new",
                                                            **ui.texts("playground.max_new_tokens", L))
@@ -95,13 +97,16 @@ def build(ctx: ui.ShellContext) -> dict:
                 c["playground.stop_strings"] = gr.Textbox(**ui.texts("playground.stop_strings", L))
     with gr.Tab(t("playground.tokens_tab", L), elem_id="pg-tokens-tab") as tokens_tab:
         c["playground.tokens_tab"] = tokens_tab
+        token_note = gr.Markdown("", elem_id="pg-token-note")
         c["playground.prompt_tokens"] = gr.Markdown("**" + t("playground.prompt_tokens", L) + "**")
         prompt_count = gr.Markdown("", elem_id="pg-prompt-count")
         prompt_html = gr.HTML("", elem_id="pg-prompt-tokens")
         c["playground.rendered"] = gr.Code(language=None, interactive=False, **ui.texts("playground.rendered", L))
         c["playground.reply_tokens"] = gr.Markdown("**" + t("playground.reply_tokens", L) + "**")
         reply_html = gr.HTML("", elem_id="pg-reply-tokens")
-        c["playground.prob_plot"] = gr.BarPlot(x="position", y="probability", y_lim=[0, 1], height=220,
+        c["playground.prob_plot"] = gr.BarPlot(x="token", y="probability", y_lim=[0, 1], height=220,
+                                               x_title=t("playground.prob_x", L), y_title=t("playground.prob_y", L),
+                                               x_label_angle=-45, elem_id="pg-prob-plot",
                                                **ui.texts("playground.prob_plot", L))
         c["playground.alternatives"] = gr.Dataframe(headers=t("playground.alt_cols", L).split("|"), wrap=True,
                                                     interactive=False, **ui.texts("playground.alternatives", L))
@@ -117,8 +122,8 @@ def build(ctx: ui.ShellContext) -> dict:
                                            label=t("playground.presets", L))
         c["playground.compare_run"] = gr.Button(t("playground.compare_run", L), variant="primary")
         with gr.Row():
-            outs = [gr.Textbox(lines=8, interactive=False, visible=i < 3, elem_classes=["pg-compare-out"])
-                    for i in range(MAX_COMPARE)]
+            outs = [gr.Textbox(lines=8, interactive=False, visible=i < 3, elem_classes=["pg-compare-out"],
+                               label=t("playground.compare_out", L, n=i + 1)) for i in range(MAX_COMPARE)]
 
     # Fine-tuned results appear as soon as a run finishes: refresh the pickers when opened.
     def my_choices(request: gr.Request):
@@ -132,15 +137,15 @@ def build(ctx: ui.ShellContext) -> dict:
                                                "stop_strings")]
     chatbot, box = c["playground.chatbot"], c["playground.input"]
     cancel_state = gr.State(None)  # this user's threading.Event for the generation in flight
-    token_outputs = [prompt_count, prompt_html, c["playground.rendered"], reply_html,
+    token_outputs = [token_note, prompt_count, prompt_html, c["playground.rendered"], reply_html,
                      c["playground.prob_plot"], c["playground.alternatives"]]
 
     def add_user(message, history, lang):
-        if not (message or "").strip():
-            raise gr.Error(t("gen.empty_prompt", lang))
+        if isinstance(message, str) and not message.strip():  # said once, as a toast; nothing else changes
+            gr.Warning(t("gen.empty_prompt", lang))
+            return gr.skip()
         return "", (history or []) + [{"role": "user", "content": message}]
 
-    @ui.friendly
     def respond(history, model_name, system, *args, lang, user="local"):
         cfg = make_config(*args)
         lm = ctx.cache.get(model_name)
@@ -162,15 +167,21 @@ def build(ctx: ui.ShellContext) -> dict:
         prompt_tokens = tokenize(lm, result.prompt)
         stats = t("playground.stats_line", lang, n=result.completion_tokens, tps=result.tokens_per_s,
                   ttft=result.ttft_s * 1000, finish=result.finish_reason)
-        probs = pd.DataFrame({"position": list(range(len(result.tokens))),
-                              "probability": [float(pow(2.718281828, tk.logprob)) for tk in result.tokens]})
-        yield (history, stats, None, t("playground.prompt_count", lang, n=len(prompt_tokens)),
-               render.prompt_tokens_html(prompt_tokens), result.prompt, render.reply_tokens_html(result.tokens),
-               probs, pd.DataFrame(render.alternatives_rows(result.tokens), columns=t("playground.alt_cols", lang).split("|")))
+        note = tokenview.reshaped_note(result.tokens, cfg, lang)
+        labels, probs = tokenview.prob_bars(result.tokens)
+        chart = gr.update(value=pd.DataFrame({"token": labels, "probability": probs}), sort=labels)
+        yield (history, stats + (f"  \n{note}" if note else ""), None, note,
+               t("playground.prompt_count", lang, n=len(prompt_tokens)),
+               tokenview.collapsed_html(prompt_tokens, render.prompt_tokens_html, lang), result.prompt,
+               tokenview.collapsed_html(result.tokens, render.reply_tokens_html, lang, *tokenview.REPLY_ENDS), chart,
+               pd.DataFrame(render.alternatives_rows(result.tokens), columns=t("playground.alt_cols", lang).split("|")))
 
-    @ui.friendly
+    @ui.gentle  # a failure is one toast; the chat and the reply so far stay on screen
     def respond_entry(history, model_name, system, do_sample, temperature, top_k, top_p, min_p, rep, beams, max_new,
                       seed, stops, lang, request: gr.Request = None):
+        if not history or history[-1].get("role") != "user":  # nothing new to answer (an empty message was refused)
+            yield gr.skip()
+            return
         ctx.quotas.generation(ctx.user(request), int(max_new))  # the class's limits, before any work
         yield from respond(history, model_name, system, do_sample, temperature, top_k, top_p, min_p, rep, beams,
                            max_new, seed, stops, lang=lang, user=ui.who(request))
@@ -178,10 +189,10 @@ def build(ctx: ui.ShellContext) -> dict:
     bot_inputs = [chatbot, c["playground.model"], c["playground.system"], *decoding, ctx.lang]
     bot_outputs = [chatbot, stats_md, cancel_state, *token_outputs]
     send_event = box.submit(add_user, [box, chatbot, ctx.lang], [box, chatbot],
-                                  api_visibility="private").then(
+                                  api_visibility="private", show_progress="hidden").then(
         respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
     click_event = c["playground.send"].click(add_user, [box, chatbot, ctx.lang], [box, chatbot],
-                                  api_visibility="private").then(
+                                  api_visibility="private", show_progress="hidden").then(
         respond_entry, bot_inputs, bot_outputs, api_visibility="private", **ui.GENERATE)
 
     def drop_last_reply(history):
@@ -201,7 +212,11 @@ def build(ctx: ui.ShellContext) -> dict:
     # Setting the event ends the loop cleanly (the reply so far stays); `cancels` also frees the queue slot.
     c["playground.stop"].click(stop, cancel_state, None, queue=False, api_visibility="private",
                                 cancels=[send_event, click_event, regen_event])
-    c["playground.clear"].click(lambda: ([], ""), None, [chatbot, stats_md], queue=False,
+    def clear(lang):
+        empty_alts = pd.DataFrame(columns=t("playground.alt_cols", lang).split("|"))
+        return [], "", "", "", "", "", "", pd.DataFrame({"token": [], "probability": []}), empty_alts
+
+    c["playground.clear"].click(clear, ctx.lang, [chatbot, stats_md, *token_outputs], queue=False,
                                  api_visibility="private")
 
     @ui.friendly
@@ -244,6 +259,7 @@ def build(ctx: ui.ShellContext) -> dict:
     gr.api(chat, api_name="chat", **ui.GENERATE)
 
     ctx.on_lang(lambda lang: [gr.update(choices=preset_choices(lang), label=t("playground.presets", lang)),
-                              gr.update(value=pd.DataFrame(columns=t("playground.alt_cols", lang).split("|")))],
-                [presets_box, c["playground.alternatives"]])
+                              gr.update(value=pd.DataFrame(columns=t("playground.alt_cols", lang).split("|"))),
+                              gr.update(x_title=t("playground.prob_x", lang), y_title=t("playground.prob_y", lang))],
+                [presets_box, c["playground.alternatives"], c["playground.prob_plot"]])
     return c

@@ -4,7 +4,8 @@
     llmlab quantize --model smollm2-135m-instruct --method int4 --group-size 64 --output runs/q/smol-int4
     llmlab quantize --model M --method int4 --eval-text my.txt --samples 2     # own text, replies side by side
     llmlab quantize byhand --model M --weight model.layers.0.mlp.down_proj.weight --json
-    llmlab quantize gguf --model gemma-3-270m            # tensor types of a shipped GGUF
+    llmlab quantize gguf --model gemma-3-270m            # tensor types of a shipped GGUF (or any .gguf file)
+    llmlab quantize export --model runs/pretrain/me-1 --output tiny.gguf --gguf-type q8_0   # a lab model → GGUF
     llmlab quantize kv --model M --new-tokens 48         # KV cache on vs off
     llmlab quantize kvsize --model gemma-3-270m          # GQA vs MHA vs MQA cache bytes
     llmlab quantize lookup --model M                     # prompt-lookup (speculative) decoding
@@ -19,7 +20,7 @@ import argparse
 
 from apps.errors import LabError
 
-ACTIONS = ("compare", "byhand", "gguf", "kv", "kvsize", "lookup", "attention")
+ACTIONS = ("compare", "byhand", "gguf", "export", "kv", "kvsize", "lookup", "attention")
 
 
 def register(subparsers) -> None:
@@ -37,6 +38,7 @@ def register(subparsers) -> None:
     p.add_argument("--new-tokens", type=int, default=32, help="tokens to decode when timing (kv, lookup, speed)")
     p.add_argument("--weight", default=None, help="byhand: the weight matrix (default: the first MLP down_proj)")
     p.add_argument("--bits", type=int, default=8, choices=(8, 4), help="byhand: the bits of the histogram shown")
+    p.add_argument("--gguf-type", default="q8_0", help="export: f32, f16 or q8_0 (llama.cpp's int8)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
 
@@ -89,6 +91,15 @@ def run(args) -> int:
         emit(s, args.json, f"{s['file']} ({s['file_mb']} MB, {s['bits_per_weight']} bits/weight)\n" + "\n".join(
             f"  {t['type']:<5} {t['tensors']:>4} tensors {t['bytes'] / 2**20:>8.1f} MB {t['bits_per_weight']:>6} bits/weight"
             for t in s["types"]))
+        return 0
+    if args.action == "export":
+        from apps.quantize.gguf_export import export_gguf
+
+        if not args.output:
+            raise LabError("quantize.gguf_suffix", path="")
+        r = export_gguf(args.model, args.output, args.gguf_type)
+        emit(r, args.json, f"{r['model']} → {r['path']} ({r['qtype']}, {r['size_mb']} MB, {r['tensors']} tensors)\n"
+             f"llama.cpp: llama-cli -m {r['path']}   transformers: from_pretrained(folder, gguf_file=name)")
         return 0
     if args.action == "kvsize":
         from transformers import AutoConfig

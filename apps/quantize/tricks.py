@@ -40,8 +40,8 @@ def kv_cache_speed(lm: LoadedModel, new_tokens: int = 48, prompt: str = COPY_PRO
             for _ in range(new_tokens):
                 t0 = time.perf_counter()
                 if use_cache:
-                    out = lm.model(input_ids=seq if past is None else seq[:, -1:], past_key_values=past, use_cache=True)
-                    past = out.past_key_values
+                    out = lm.model(input_ids=seq if past is None else seq[:, -1:], cache=past, use_cache=True)
+                    past = out.cache
                 else:
                     out = lm.model(input_ids=seq, use_cache=False)  # (1, T) every step: O(T) work per token
                 next_id = out.logits[:, -1].argmax(-1, keepdim=True)  # (1, 1)
@@ -97,7 +97,7 @@ def measured_kv_bytes(lm: LoadedModel, tokens: int) -> int:
     """Run `tokens` tokens through the model and weigh the cache it returns (checks the formula)."""
     ids = torch.randint(3, lm.tokenizer.vocab_size - 1, (1, tokens), device=lm.device)
     with torch.inference_mode():
-        return cache_tensors_bytes(lm.model(input_ids=ids, use_cache=True).past_key_values)
+        return cache_tensors_bytes(lm.model(input_ids=ids, use_cache=True).cache)
 
 
 def _lookup(seq: list[int], ngram: int, num_pred: int) -> list[int]:
@@ -123,18 +123,18 @@ def prompt_lookup(lm: LoadedModel, prompt: str = COPY_PROMPT, max_new_tokens: in
         # plain greedy with the KV cache: the reference text and time
         t0 = time.perf_counter()
         out = lm.model(input_ids=ids, use_cache=True)
-        past, plain = out.past_key_values, []
+        past, plain = out.cache, []
         for _ in range(max_new_tokens):
             nxt = int(out.logits[0, -1].argmax())
             plain.append(nxt)
             if nxt == eos:
                 break
-            out = lm.model(input_ids=torch.tensor([[nxt]], device=lm.device), past_key_values=past, use_cache=True)
+            out = lm.model(input_ids=torch.tensor([[nxt]], device=lm.device), cache=past, use_cache=True)
         plain_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
         out = lm.model(input_ids=ids, use_cache=True)
-        past, seq, new = out.past_key_values, ids[0].tolist(), []
+        past, seq, new = out.cache, ids[0].tolist(), []
         nxt = int(out.logits[0, -1].argmax())
         proposed = accepted = passes = 0
         while True:
@@ -144,7 +144,7 @@ def prompt_lookup(lm: LoadedModel, prompt: str = COPY_PROMPT, max_new_tokens: in
                 break
             draft = _lookup(seq, ngram, min(num_pred, max_new_tokens - len(new)))
             block = torch.tensor([[nxt] + draft], device=lm.device)  # (1, 1 + d)
-            logits = lm.model(input_ids=block, past_key_values=past, use_cache=True).logits[0]  # (1 + d, V)
+            logits = lm.model(input_ids=block, cache=past, use_cache=True).logits[0]  # (1 + d, V)
             passes += 1
             guesses = logits.argmax(-1).tolist()  # the model's own choice after each block token
             ok = 0

@@ -55,17 +55,25 @@ def provider_choices(lang) -> list[tuple[str, str]]:
     return [(p.label[0] if lang == "zh" else p.label[1], p.key) for p in PRESETS.values()]
 
 
-def make_provider(preset: str, model: str, api_key: str):
-    """None for a registry model run in-process; otherwise an OpenAI-compatible ProviderConfig."""
+def make_provider(preset: str, model: str, api_key: str, lab_url: str | None = None):
+    """None for a registry model run in-process; otherwise an OpenAI-compatible ProviderConfig.
+    lab_url: the lab's own /v1 as this server reaches itself (the "lab" preset's address)."""
     if not preset or preset == "local":
         return None
     from apps.tasks.providers import ProviderConfig
 
-    return ProviderConfig(preset, model=(model or "").strip() or None, api_key=(api_key or "").strip() or None)
+    return ProviderConfig(preset, model=(model or "").strip() or None, api_key=(api_key or "").strip() or None,
+                          lab_url=lab_url)
 
 
-def generator_choices() -> list[str]:
-    return [s.name for s in registry.list_models() if s.kind != registry.EMBEDDING]
+def model_languages(model: str, provider) -> tuple[str, ...]:
+    """Languages the answering model can write: a provider's are assumed to cover both."""
+    spec = registry.REGISTRY.get((model or "").strip()) if provider is None else None
+    return spec.languages if spec is not None else ("zh", "en")
+
+
+def generator_choices() -> list[tuple[str, str]]:
+    return registry.choices()
 
 
 def latency_labels(lang) -> dict:
@@ -121,9 +129,9 @@ def search_only(state, question, mode, k, rerank, model, lang):
     return (cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), map_plot(index, lang, result))
 
 
-def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, lang):
+def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, lang, lab_url=None):
     index, result, cards = _search(state, question, mode, k, rerank, lang)
-    provider = make_provider(preset, model, api_key)
+    provider = make_provider(preset, model, api_key, lab_url)
     prompt = show_prompt(build_messages(question, result.hits), None if provider else model) if result.hits else ""
     timings = {s: result.timings.get(s, 0.0) for s in ("embed", "search", "rerank")}
     the_map = map_plot(index, lang, result)
@@ -135,8 +143,8 @@ def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, la
         yield cards, prompt, step.text, gr.update(), gr.update()
     if step is None:
         return
-    refs = ", ".join(f"[{n}] {result.hits[n - 1].chunk.source.rsplit('/', 1)[-1]}" for n in step.cited)
-    footer = t("rag.answer.cited", lang, refs=refs) if refs else t("rag.answer.none_cited", lang)
+    footer = render.answer_footer(step.report, result.hits, lang, question, step.text,
+                                  model_languages(model, provider))
     timings["generate"] = step.seconds
     yield (cards, prompt, f"{step.text}\n\n---\n{footer}", plots.latency_figure(timings, latency_labels(lang)),
            gr.update())
@@ -187,7 +195,8 @@ def build(ctx: ui.ShellContext) -> dict:
         user = ctx.user(request)
         entry = _mine(ctx, request, lang)
         ctx.quotas.generation(user, int(max_tokens))
-        yield from ask(entry, question, mode, k, rerank, model, max_tokens, preset, api_key, lang)
+        yield from ask(entry, question, mode, k, rerank, model, max_tokens, preset, api_key, lang,
+                       lab_url=ui.lab_addresses(request)[0])
 
     @ui.friendly
     def on_eval(_state, k, rerank, lang, request: gr.Request = None):
@@ -209,7 +218,7 @@ def build(ctx: ui.ShellContext) -> dict:
                                          **ui.texts("rag.strategy", L))
             c["rag.index_type"] = gr.Radio(list(KINDS), value="flat", elem_id="rag-index-type",
                                            **ui.texts("rag.index_type", L))
-            c["rag.embedder"] = gr.Dropdown(registry.names("embedding", offline_only=False), value=DEFAULT_EMBEDDER,
+            c["rag.embedder"] = gr.Dropdown(registry.choices(registry.EMBEDDING, exclude=None), value=DEFAULT_EMBEDDER,
                                             allow_custom_value=True, elem_id="rag-embedder", **ui.texts("rag.embedder", L))
             c["rag.build"] = gr.Button(t("rag.build", L), variant="primary", elem_id="rag-build")
             c["rag.status"] = gr.Markdown(t("rag.status.none", L), elem_id="rag-status")

@@ -79,8 +79,10 @@ def check_host(url: str, host: str, port: int | None) -> list[str]:
     return ips
 
 
-def check_base_url(url: str, presets: Iterable[str | None], active: policy.Policy | None = None) -> None:
-    """Raise LabError unless the active policy lets the server call `url`."""
+def check_base_url(url: str, presets: Iterable[str | None], active: policy.Policy | None = None,
+                   own: str | None = None) -> None:
+    """Raise LabError unless the active policy lets the server call `url`. `own`: the lab's /v1 as
+    the server reaches itself (from the request's socket, never from what a user typed)."""
     active = active or policy.current()
     if not active.restricted:
         return
@@ -92,7 +94,7 @@ def check_base_url(url: str, presets: Iterable[str | None], active: policy.Polic
     if parts.scheme not in ("http", "https") or not host:
         raise LabError("security.url_bad", url=url)
     endpoint_port = port or (443 if parts.scheme == "https" else 80)
-    if _allowlisted(host, endpoint_port, active.url_allowlist) or _norm(url) == _norm(_lab_base()):
+    if _allowlisted(host, endpoint_port, active.url_allowlist) or _norm(url) in {_norm(_lab_base()), _norm(own or "")}:
         return
     if _norm(url) not in {_norm(p) for p in presets if p}:
         if _literal_internal(host):  # say what is wrong with it; never a DNS query for a foreign name
@@ -101,15 +103,17 @@ def check_base_url(url: str, presets: Iterable[str | None], active: policy.Polic
     check_host(url, host, port)
 
 
-def guarded_http_client(timeout: float):
-    """An httpx client for restricted modes: no redirects, and the address check again at connect."""
+def guarded_http_client(timeout: float, own: str | None = None):
+    """An httpx client for restricted modes: no redirects, and the address check again at connect.
+    `own`: the lab's own /v1 (see check_base_url), which may be on loopback."""
+    selves = {_endpoint(_lab_base()), _endpoint(own) if own else None} - {None}
     import httpcore
     import httpx
 
     class GuardedBackend(httpcore.SyncBackend):
         def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
             if not _allowlisted(host, port, policy.current().url_allowlist) and \
-                    _endpoint(_lab_base()) != f"{host}:{port}".lower():
+                    f"{host}:{port}".lower() not in selves:
                 host = check_host(f"{host}:{port}", host, port)[0]  # connect to the address checked
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
 

@@ -67,14 +67,15 @@ class Engine:
     def model_ids(self) -> list[str]:
         from apps.models import llamacpp
 
-        return registry.names(offline_only=False) + llamacpp.served_ids()  # "…@llama.cpp" when installed
+        # "m+int8" quantised on first use; "m@llama.cpp" when the optional llama.cpp engine is installed
+        return registry.names(offline_only=False) + registry.quantized_names() + llamacpp.served_ids()
 
     def _load(self, name: str, want: str):
         """want: 'generate' or 'embed'. Only registry names are served (no arbitrary folders)."""
         if name not in self.model_ids():
             raise ServingError(404, f"The model '{name}' does not exist. Available: {', '.join(self.model_ids())}.",
                                code="model_not_found", param="model")
-        spec = registry.resolve(name)
+        spec = registry.resolve(registry.split_quant(name)[0])  # "m+int8": quantised from "m" on first use
         if want == "generate" and spec.kind == registry.EMBEDDING:
             raise ServingError(400, f"'{name}' is an embedding model; use /v1/embeddings.", code="invalid_model", param="model")
         if want == "embed" and spec.kind != registry.EMBEDDING:

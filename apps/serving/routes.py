@@ -24,6 +24,7 @@ import uuid
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from apps.models import registry
 from apps.models.generation import GenerationConfig
 from apps.serving.engine import Engine, client_id
 from apps.serving.schemas import ChatRequest, CompletionRequest, EmbeddingRequest, ServingError, parse
@@ -202,13 +203,31 @@ def build_router(engine: Engine, api_key: str | None = None) -> APIRouter:
 
 
 def _model_card(name: str) -> dict:
-    return {"id": name, "object": "model", "created": 0, "owned_by": "llmlab"}
+    """An OpenAI model object; `available_offline` (ours) says whether it runs without a download."""
+    spec = registry.REGISTRY.get(name)
+    offline = spec.offline if spec is not None else True
+    card = {"id": name, "object": "model", "created": 0, "owned_by": "llmlab", "available_offline": offline}
+    if not offline:
+        card["note"] = "downloads from the Hugging Face hub on first use: needs internet"
+    return card
 
 
 def mount(app: FastAPI, cache=None, api_key: str | None = None) -> None:
     """Add the /v1 routes to an existing app (the UI server). Key: argument, else $LLMLAB_API_KEY."""
     key = api_key if api_key is not None else os.environ.get("LLMLAB_API_KEY") or None
+    from apps.space.mode import api_open
+
+    if not key and not api_open():  # a public Space is not a free model API: closed until its owner sets a key
+        app.add_api_route("/v1/{path:path}", _closed, methods=["GET", "POST"], include_in_schema=False)
+        return
     app.include_router(build_router(Engine(cache), key))
+
+
+async def _closed(request: Request):
+    from apps.i18n import lang_from_accept, t
+
+    lang = lang_from_accept(request.headers.get("accept-language", ""))
+    return _error_response(ServingError(403, t("space.api_closed", lang), code="api_closed"))
 
 
 def create_app(cache=None, api_key: str | None = None) -> FastAPI:

@@ -143,9 +143,28 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+OUT_FORMATS = (".csv", ".jsonl")
+
+
+def check_out_path(path: str | os.PathLike) -> Path:
+    """A results path we can write: a known format, and a folder that exists (or can be made) and is
+    writable. Checked before any work, so a long run never ends unable to save."""
+    path = Path(path)
+    if path.suffix.lower() not in OUT_FORMATS:
+        raise LabError("tasks.bad_out", file=str(path), formats=", ".join(OUT_FORMATS))
+    if path.is_dir():
+        raise LabError("tasks.out_unwritable", file=str(path))
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise LabError("tasks.out_unwritable", file=str(path))
+    return path
+
+
 def write_results(rows: list[dict], path: str | os.PathLike) -> Path:
     """Rows → .csv (UTF-8 with BOM so Excel reads Chinese) or .jsonl, written atomically."""
-    path = Path(path)
+    path = check_out_path(path)
     if path.suffix.lower() == ".csv":
         columns = list(dict.fromkeys(k for r in rows for k in r))
         buffer = io.StringIO()

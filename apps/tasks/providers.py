@@ -44,6 +44,7 @@ class Preset:
     price_out: float = 0.0
     currency: str = CNY
     needs_key: bool = True
+    key_site: str | None = None  # where a learner gets a key (shown in the API tab)
 
 
 def _lab_base() -> str:
@@ -58,19 +59,21 @@ PRESETS: dict[str, Preset] = {
         Preset("local", ("本机模型（不经过 HTTP）", "Registry model (no HTTP)"), None,
                "smollm2-135m-instruct", needs_key=False),
         Preset("deepseek", ("DeepSeek 深度求索", "DeepSeek"), "https://api.deepseek.com/v1", "deepseek-chat",
-               "DEEPSEEK_API_KEY", 2.0, 3.0),
+               "DEEPSEEK_API_KEY", 2.0, 3.0, key_site="https://platform.deepseek.com/api_keys"),
         Preset("qwen", ("通义千问（DashScope 兼容模式）", "Qwen (DashScope compatible mode)"),
-               "https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY", 0.8, 2.0),
+               "https://dashscope.aliyuncs.com/compatible-mode/v1", "qwen-plus", "DASHSCOPE_API_KEY", 0.8, 2.0,
+               key_site="https://bailian.console.aliyun.com/?apiKey=1"),
         Preset("moonshot", ("月之暗面 Kimi", "Moonshot / Kimi"), "https://api.moonshot.cn/v1", "moonshot-v1-8k",
-               "MOONSHOT_API_KEY", 2.0, 10.0),
+               "MOONSHOT_API_KEY", 2.0, 10.0, key_site="https://platform.moonshot.cn/console/api-keys"),
         Preset("zhipu", ("智谱 GLM", "Zhipu GLM"), "https://open.bigmodel.cn/api/paas/v4", "glm-4-flash",
-               "ZHIPUAI_API_KEY", 0.0, 0.0),
+               "ZHIPUAI_API_KEY", 0.0, 0.0, key_site="https://open.bigmodel.cn/usercenter/apikeys"),
         Preset("spark", ("讯飞星火", "iFlytek Spark"), "https://spark-api-open.xf-yun.com/v1", "lite",
-               "SPARK_API_PASSWORD", 0.0, 0.0),
+               "SPARK_API_PASSWORD", 0.0, 0.0, key_site="https://console.xfyun.cn/services/bm35"),
         Preset("qianfan", ("百度千帆（文心）", "Baidu Qianfan (ERNIE)"), "https://qianfan.baidubce.com/v2",
-               "ernie-speed-8k", "QIANFAN_API_KEY", 0.0, 0.0),
+               "ernie-speed-8k", "QIANFAN_API_KEY", 0.0, 0.0,
+               key_site="https://console.bce.baidu.com/iam/#/iam/apikey/list"),
         Preset("openai", ("OpenAI", "OpenAI"), "https://api.openai.com/v1", "gpt-4o-mini", "OPENAI_API_KEY",
-               0.15, 0.60, USD),
+               0.15, 0.60, USD, key_site="https://platform.openai.com/api-keys"),
         Preset("ollama", ("Ollama（本机）", "Ollama (local)"), "http://127.0.0.1:11434/v1", "qwen2.5:0.5b",
                None, needs_key=False),
         Preset("vllm", ("vLLM（自建）", "vLLM (self-hosted)"), "http://127.0.0.1:8000/v1", "Qwen/Qwen3-0.6B",
@@ -90,6 +93,9 @@ class ProviderConfig:
     base_url: str | None = None
     model: str | None = None
     api_key: str | None = field(default=None, repr=False)  # never printed
+    # The lab's own /v1 as this server reaches itself (apps.tasks.endpoint.own_base of the request's
+    # socket): the "lab" preset's address, and the one loopback URL a restricted server may call.
+    lab_url: str | None = None
     timeout: float = 60.0  # seconds per request
     max_retries: int = 3  # extra attempts after a 429 / 5xx / dropped connection
     backoff: float = 1.0  # seconds before the first retry, doubled each time
@@ -107,7 +113,7 @@ class ProviderConfig:
         if self.base_url:
             return self.base_url.rstrip("/")
         if self.preset == "lab":
-            return _lab_base()
+            return self.lab_url or _lab_base()
         if self.spec.base_url is None and self.preset != "local":
             raise LabError("tasks.need_base_url")
         return self.spec.base_url or ""
@@ -245,8 +251,8 @@ def _client(cfg: ProviderConfig):
         raise LabError("tasks.need_key", provider=cfg.spec.label[1], env=cfg.spec.env_var or "")
     # A shared server must not call whatever URL a user typed (SSRF): checked before any request,
     # and again when the socket opens. Personal mode stays free (a learner's own Ollama on localhost).
-    urls.check_base_url(cfg.url, [p.base_url for p in PRESETS.values()])
-    http = urls.guarded_http_client(cfg.timeout) if policy.current().restricted else None
+    urls.check_base_url(cfg.url, [p.base_url for p in PRESETS.values()], own=cfg.lab_url)
+    http = urls.guarded_http_client(cfg.timeout, own=cfg.lab_url) if policy.current().restricted else None
     # max_retries=0: retries are ours, so they are counted and explained.
     return OpenAI(api_key=cfg.api_key or "EMPTY", base_url=cfg.url, timeout=cfg.timeout, max_retries=0,
                   http_client=http)

@@ -6,15 +6,21 @@
     ex = get("playground.tokens_zh")
 
 One module per stage (`playground.py`, `attention.py`, `rag.py`, `api.py`, `finetune.py`,
-`evaluation.py`) holds an `EXERCISES` list. An exercise names a checker in `curriculum.checkers`
+`evaluation.py`, `pretrain.py`, `quantize.py`, `alignment.py`) holds an `EXERCISES` list. An exercise names a checker in `curriculum.checkers`
 and the parameters it runs with; nothing here stores an answer: the checker computes it with the
 lab's real models and tools (see checkers.py), so an exercise stays right when a model changes.
+
+Code exercises (kind "code") ask for a Python function instead of a value: `code/<name>.starter.py`
+is what the editor starts with, `code/<name>.py` the worked solution the teacher can reveal; the
+checker (curriculum.code_checks) computes the real thing's outputs and the learner's function runs
+in curriculum.sandbox on the same inputs.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from apps.errors import LabError
 
@@ -26,9 +32,13 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("api", "tasks"),
     ("finetune", "finetune"),
     ("evaluation", "arena"),
+    ("pretrain", "pretrain"),
+    ("quantize", "quantize"),
+    ("alignment", "finetune"),  # DPO trains in the Fine-tuning tab; the Arena collects the votes
 )
 STAGE_TAB = dict(STAGES)
-KINDS = ("int", "number", "text")
+KINDS = ("int", "number", "text", "code")
+CODE_DIR = Path(__file__).resolve().parent / "code"
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,8 @@ class Exercise:
     kind: "int" (exact unless `tolerance`), "number" (|given − answer| ≤ tolerance, or
     ≤ rel_tolerance·|answer|) or "text" (normalised, any accepted spelling).
     percent: the answer is stated in percent (0.34 means 0.34 %); a "%" typed after a plain number
-    otherwise divides it by 100 (94.8% == 0.948)."""
+    otherwise divides it by 100 (94.8% == 0.948).
+    code: for kind "code", the name of its files in CODE_DIR (starter and worked solution)."""
 
     id: str
     stage: str
@@ -53,6 +64,13 @@ class Exercise:
     rel_tolerance: float = 0.0
     percent: bool = False
     models: tuple[str, ...] = ()  # registry models the checker loads (for the teacher's overview)
+    code: str = ""
+
+    def starter(self) -> str:
+        return (CODE_DIR / f"{self.code}.starter.py").read_text(encoding="utf-8") if self.code else ""
+
+    def solution(self) -> str:
+        return (CODE_DIR / f"{self.code}.py").read_text(encoding="utf-8") if self.code else ""
 
     def title_in(self, lang: str) -> str:
         return self.title[0] if lang == "zh" else self.title[1]
@@ -74,6 +92,8 @@ def _validate(ex: Exercise) -> Exercise:
     for pair in (ex.title, ex.prompt, ex.hint):
         if len(pair) != 2 or not all(s.strip() for s in pair):
             raise ValueError(f"exercise {ex.id!r} needs zh and en texts")
+    if (ex.kind == "code") != bool(ex.code) or (ex.code and not (CODE_DIR / f"{ex.code}.py").is_file()):
+        raise ValueError(f"code exercise {ex.id!r} needs its files in {CODE_DIR}")
     return ex
 
 

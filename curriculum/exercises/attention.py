@@ -57,4 +57,27 @@ EXERCISES = [
         ),
         checker="config_value", params={"model": SMOL, "field": "num_key_value_heads"}, kind="int", models=(SMOL,),
     ),
+    Exercise(
+        id="attention.head_code",
+        stage="attention",
+        title=("写代码：一个因果注意力头", "Code: one causal attention head"),
+        prompt=(
+            "写 `causal_attention(q, k, v) -> torch.Tensor`：q、k、v 都是形状 (T, hd) 的张量（某一个头的，"
+            "q 和 k 已经加过 RoPE），返回 (T, hd)：softmax(q·kᵀ/√hd，且第 i 个 token 看不到 j > i 的 token)·v。"
+            "检查器从 SmolLM2 第 3 层取真实的 q、k、v，并与这个头自己算出的输出（送进 o_proj 之前的那一段）比较，"
+            "允许误差 1e-4。",
+            "Write `causal_attention(q, k, v) -> torch.Tensor`: q, k, v are (T, hd) tensors of one head (RoPE "
+            "already applied to q and k); return (T, hd): softmax(q·kᵀ/√hd, token i unable to see tokens j > i)·v. "
+            "The checker takes real q, k, v from layer 3 of SmolLM2 and compares with that head's own output "
+            "(its slice of what goes into o_proj), to 1e-4.",
+        ),
+        hint=(
+            "分数矩阵是 (T, T)；用 `torch.triu(..., diagonal=1)` 造出“未来”位置的掩码，填 -inf 后再按行 softmax。"
+            "「注意力」页的从零实现（from_scratch）就是这样算的。",
+            "The score matrix is (T, T); build the mask of future positions with `torch.triu(..., diagonal=1)`, "
+            "fill them with -inf, then softmax each row. The Attention tab's from-scratch code does the same.",
+        ),
+        checker="attention_head_code", kind="code", code="attention_head", models=(SMOL,),
+        params={"model": SMOL, "texts": [SENTENCE], "layer": 3, "heads": [0, 5]},
+    ),
 ]

@@ -68,4 +68,23 @@ EXERCISES = [
         checker="perplexity", params={"model": SMOL, "lang": "en"}, kind="number", rel_tolerance=0.01,
         models=(SMOL,),
     ),
+    Exercise(
+        id="evaluation.elo_code",
+        stage="evaluation",
+        title=("写代码：一次 Elo 更新", "Code: one Elo update"),
+        prompt=(
+            "写 `elo_update(r_a, r_b, score_a, k) -> (new_r_a, new_r_b)`：score_a 为 1（A 胜）、0（B 胜）或 0.5（平局），"
+            "底数 10、尺度 400。检查器把竞技场的一串投票一条条喂给它，与竞技场自己的 Elo 在每一票之后的分数比较。",
+            "Write `elo_update(r_a, r_b, score_a, k) -> (new_r_a, new_r_b)`: score_a is 1 (A won), 0 (B won) or "
+            "0.5 (tie), base 10 and scale 400. The checker feeds it an arena's votes one by one and compares with "
+            "the ratings the arena's own Elo holds after each vote.",
+        ),
+        hint=(
+            "先算 A 的期望得分 E = 1 / (1 + 10^((r_b − r_a)/400))，A 变化 k·(score_a − E)，B 变化相反。",
+            "First A's expected score E = 1 / (1 + 10^((r_b − r_a)/400)); A moves by k·(score_a − E), B by the "
+            "opposite.",
+        ),
+        checker="elo_code", kind="code", code="elo",
+        params={"strengths": {"alpha": 1100.0, "beta": 1000.0, "gamma": 950.0}, "n": 12, "k": 32.0},
+    ),
 ]

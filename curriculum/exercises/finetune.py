@@ -60,4 +60,23 @@ EXERCISES = [
         ),
         checker="sft_trained_tokens", params={"model": SMOL, "messages": CHAT}, kind="int", models=(SMOL,),
     ),
+    Exercise(
+        id="finetune.lora_code",
+        stage="finetune",
+        title=("写代码：LoRA 的前向计算", "Code: the LoRA forward pass"),
+        prompt=(
+            "写 `lora_forward(x, W, A, B, alpha, r) -> torch.Tensor`：x 是 (N, d_in)，冻结的权重 W 是 (d_out, d_in)，"
+            "A 是 (r, d_in)，B 是 (d_out, r)。返回一个加了 LoRA、没有偏置的 nn.Linear 的输出，即用 W + (α/r)·B·A 计算。"
+            "检查器与 peft 的 LoRA 层的真实输出比较。",
+            "Write `lora_forward(x, W, A, B, alpha, r) -> torch.Tensor`: x is (N, d_in), the frozen weight W is "
+            "(d_out, d_in), A is (r, d_in), B is (d_out, r). Return what a LoRA-wrapped nn.Linear without bias "
+            "outputs, i.e. with W + (α/r)·B·A. The checker compares with peft's own LoRA layer.",
+        ),
+        hint=(
+            "nn.Linear 算的是 x·Wᵀ。不必真的算出 B·A 这个大矩阵：先 x·Aᵀ（N×r），再乘 Bᵀ，便宜得多。",
+            "nn.Linear computes x·Wᵀ. No need to build the big matrix B·A: x·Aᵀ (N×r) then ·Bᵀ is far cheaper.",
+        ),
+        checker="lora_code", kind="code", code="lora",
+        params={"shapes": [[16, 12, 5], [64, 32, 3]], "r": 4, "alpha": 8.0},
+    ),
 ]

@@ -15,9 +15,12 @@ EXERCISES = [
         ),
         hint=(
             "在「体验模型」页选 smollm2-135m-instruct，发送这句话，看提示词的 token 切分；"
-            "一个汉字在以英文为主的分词器里常常要占 2～3 个字节级 token。",
+            "一个汉字在以英文为主的分词器里常常要占 2～3 个字节级 token：这样的 token 显示为它的字节（如 `<E5><A4>`），"
+            "并框在它们拼成的汉字下面。数的是 token（小格子），不是汉字。",
             "In the Playground pick smollm2-135m-instruct, send the sentence and look at how the prompt is "
-            "split; an English-centric tokenizer often needs 2–3 byte-level tokens per Chinese character.",
+            "split; an English-centric tokenizer often needs 2–3 byte-level tokens per Chinese character. Such a "
+            "token shows its bytes (e.g. `<E5><A4>`), boxed under the character they make: count the tokens (the "
+            "small boxes), not the characters.",
         ),
         checker="token_count", params={"model": SMOL, "text": "大模型很有趣"}, kind="int", models=(SMOL,),
     ),
@@ -54,5 +57,29 @@ EXERCISES = [
         ),
         checker="greedy_first_prob", params={"model": SMOL, "prompt": "Say hello in French."}, kind="number",
         tolerance=1.0, percent=True, models=(SMOL,),
+    ),
+    Exercise(
+        id="playground.top_p_code",
+        stage="playground",
+        title=("写代码：top-p 过滤", "Code: top-p filtering"),
+        prompt=(
+            "写一个函数 `top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor`：输入形状为 (batch, vocab) 的 "
+            "logits，返回同形状的 logits，其中**核（nucleus）之外**的 token 设为 `-inf`。核是按概率从高到低排、"
+            "累计概率**刚好达到** p 的最小 token 集合。检查器用 SmolLM2 的真实 logits 调用它，并与引擎采样时用的 "
+            "top-p 处理器逐个比较。",
+            "Write `top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor`: given (batch, vocab) logits, "
+            "return logits of the same shape with every token **outside the nucleus** set to `-inf`. The nucleus "
+            "is the smallest set of most likely tokens whose probability **reaches** p. The checker calls it on "
+            "SmolLM2's real logits and compares with the top-p processor the engine samples with.",
+        ),
+        hint=(
+            "排序（descending）→ softmax → cumsum；某个 token 之前（不含它自己）的累计概率已经 ≥ p 时它就在核外。"
+            "最可能的那个 token 永远保留。最后用 scatter 把排序后的决定放回原来的词表顺序。",
+            "Sort (descending) → softmax → cumsum; a token is outside when the tokens before it (not counting "
+            "itself) already reach p. The most likely token always stays. Use scatter to put the decision back "
+            "in vocabulary order.",
+        ),
+        checker="top_p_code", kind="code", code="top_p", models=(SMOL,),
+        params={"model": SMOL, "prompts": ["The capital of France is", "大模型的全称是"], "ps": [0.5, 0.9]},
     ),
 ]

@@ -60,4 +60,26 @@ EXERCISES = [
         checker="rag_top_source", params={"langs": ["zh", "en"], "query": "困惑度", "mode": "dense"}, kind="text",
         models=(EMBED,),
     ),
+    Exercise(
+        id="rag.chunker_code",
+        stage="rag",
+        title=("写代码：按句子切块", "Code: a sentence chunker"),
+        prompt=(
+            "写 `chunk_sentences(text: str, size: int) -> list[str]`：按句号、问号、换行等把文本切成句子，"
+            "再把整句贪心地装进不超过 size 个字符的块里（不重叠），去掉每块首尾的空白。起始代码给出了"
+            "「检索增强」页所用的断句规则。检查器用第 3 课的中英文课文和两种块大小，与 RAG 的切块器逐块比较。",
+            "Write `chunk_sentences(text: str, size: int) -> list[str]`: split the text into sentences at full "
+            "stops, question marks, newlines…, then pack whole sentences greedily into chunks of at most size "
+            "characters (no overlap), whitespace stripped. The starter code gives the RAG tab's sentence rule. "
+            "The checker compares chunk by chunk with the RAG chunker on lesson 3 (zh and en), two sizes.",
+        ),
+        hint=(
+            "一个块从第一句的开头算到最后一句的结尾（中间的空白也算长度）；下一句装不下就开新块。"
+            "「检索增强」页构建索引后可以看到每个块的文字。",
+            "A chunk runs from its first sentence's start to its last sentence's end (whitespace in between "
+            "counts); when the next sentence does not fit, start a new chunk. The RAG tab shows every chunk of "
+            "an index it built.",
+        ),
+        checker="chunker_code", kind="code", code="chunker", params={"stage": "rag", "sizes": [120, 240]},
+    ),
 ]

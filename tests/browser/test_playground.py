@@ -43,3 +43,30 @@ def test_empty_message_shows_an_error(page, open_tab):
     page.locator("#pg-send", has_text="Send").wait_for()
     page.locator("#pg-send").click()
     page.get_by_text("The prompt is empty").first.wait_for(timeout=30_000)
+
+
+def test_enter_sends_and_clear_empties_the_token_view(page, open_tab, smollm):
+    open_tab("playground")
+    page.locator("#pg-send", has_text="Send").wait_for()
+    number = page.locator("#pg-max-new input[type=number]")
+    number.fill("6")
+    number.press("Tab")
+    page.get_by_label("Sample (off = greedy)").uncheck()  # greedy, with the default penalty (1 = off)
+    box = page.locator("#pg-input textarea")
+    box.fill("Say hello.")
+    box.press("Enter")  # as the placeholder promises
+    page.locator("#pg-stats").get_by_text("tokens/s").wait_for(timeout=120_000)
+    assert box.input_value() == ""
+    assert page.locator("#pg-chat [data-testid='user']").count() == 1
+    page.locator("#pg-tokens-tab-button").click()
+    page.locator("#pg-prompt-tokens .tok").first.wait_for()
+    assert page.locator("#pg-reply-tokens .tok").count() >= 1
+    assert "not the model's own most likely" not in page.locator("#pg-token-note").inner_text()  # greedy is greedy
+    # the chart's axis covers the bars drawn: one label per reply token, none negative
+    page.locator("#pg-prob-plot").get_by_text("position and token").first.wait_for(timeout=30_000)
+    assert "-5" not in page.locator("#pg-prob-plot").inner_text()
+
+    page.locator("#pg-clear").click()
+    page.wait_for_function("() => !document.querySelector('#pg-prompt-tokens .tok')", timeout=30_000)
+    assert page.locator("#pg-reply-tokens .tok").count() == 0
+    assert page.locator("#pg-chat [data-testid='user']").count() == 0

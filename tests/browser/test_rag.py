@@ -2,7 +2,11 @@
 see the prompt, latency and map; a bad upload shows a clear message; the page switches to Chinese."""
 from __future__ import annotations
 
+import re
+
 import pytest
+
+from rag.answer import citation_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,6 +32,11 @@ def test_build_retrieve_answer(page, open_tab):
     number.press("Enter")
     page.locator("#rag-ask").click()
     page.wait_for_selector("#rag-answer :text('Cited'), #rag-answer :text('cites no source')", timeout=180_000)
+    answer, _, footer = page.locator("#rag-answer").inner_text().partition("Cited:")
+    cited = re.findall(r"\[(\d+)\]", footer.splitlines()[0]) if footer else []
+    # only what the answer holds, and only chunks that were retrieved (k = 5)
+    assert [int(n) for n in cited] == citation_report(answer, 5).cited, (answer, footer)
+    assert all(f"[{n}]" in answer or f"{n}]" in answer or f"【{n}】" in answer for n in cited)
     page.locator("#rag-latency img, #rag-latency svg").first.wait_for(state="visible")
     page.get_by_text("Assembled prompt (the text the model reads)").click()
     assert "[1] (" in page.locator("#rag-prompt").inner_text()

@@ -44,13 +44,35 @@ def test_classify_by_embedding_then_zero_shot_through_own_api(page, live_url, mi
     p.locator("#tasks-cls-plot img, #tasks-cls-plot svg, #tasks-cls-plot canvas").first.wait_for(timeout=60_000)
     p.locator("#tasks-cls-file a").first.wait_for(timeout=30_000)
 
-    # zero-shot on two test items, answered by this very server's OpenAI-compatible routes
-    p.locator("#tasks-base-url textarea, #tasks-base-url input").first.fill(f"{live_url}/v1")
+    # zero-shot on two test items, answered by this very server's OpenAI-compatible routes: the base
+    # URL box already holds this server's real address (a free port here, not 7860), nothing typed
+    assert p.locator("#tasks-base-url textarea, #tasks-base-url input").first.input_value() == f"{live_url}/v1"
     p.locator("#tasks-cls-method label").filter(has_text="zero-shot").click()
     limit = p.locator("#tasks-cls-limit input[type=number]")
     limit.fill("2")
     limit.press("Tab")
     p.locator("#tasks-cls-run").click()
     p.locator("#tasks-cls-metrics").get_by_text("2 test items").wait_for(timeout=240_000)
-    assert "estimated cost" in p.locator("#tasks-cls-metrics").inner_text()
+    assert "estimated cost: free (local)" in p.locator("#tasks-cls-metrics").inner_text()
     assert not p.blocked_requests, p.blocked_requests[:3]
+
+
+def test_own_api_address_on_this_port_and_key_sources(page, live_url):
+    """The lab here listens on a free port, not 7860: the page shows that address and the snippets
+    call it (the zero-shot classify test runs through it); each preset says where its key comes from."""
+    p = _open(page, live_url)
+    base = p.locator("#tasks-base-url textarea, #tasks-base-url input").first
+    p.wait_for_function("u => [...document.querySelectorAll('#tasks-base-url textarea, #tasks-base-url input')]"
+                        ".some(e => e.value === u)", arg=f"{live_url}/v1", timeout=30_000)
+    assert base.input_value() == f"{live_url}/v1" and ":7860" not in base.input_value()
+    p.locator("#tasks-snippets").get_by_text("Call this lab's /v1 API").click()
+    assert f"curl {live_url}/v1/chat/completions" in p.locator("#tasks-snippet-curl").inner_text()
+    assert f'base_url="{live_url}/v1"' in p.locator("#tasks-snippet-python").inner_text()
+    p.locator("#tasks-preset").click()
+    p.get_by_role("option", name="DeepSeek").click()
+    p.locator("#tasks-key-source").get_by_text("platform.deepseek.com").wait_for(timeout=30_000)
+    assert "DEEPSEEK_API_KEY" in p.locator("#tasks-key-source").inner_text()
+    p.locator("#tasks-preset").click()
+    p.get_by_role("option", name="This lab's server").click()
+    p.wait_for_function("u => [...document.querySelectorAll('#tasks-base-url textarea, #tasks-base-url input')]"
+                        ".some(e => e.value === u)", arg=f"{live_url}/v1", timeout=30_000)

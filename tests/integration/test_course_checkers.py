@@ -210,3 +210,30 @@ def test_perplexity(answers, smollm):
         n += ids.shape[1] - 1
     ppl = math.exp(nll / n)
     accepts(answers, "evaluation.perplexity", f"{ppl * 1.005:.3f}", f"{ppl * 1.03:.3f}")
+
+
+# ---------------------------------------------------------------- pretraining, quantisation, alignment
+
+# The code exercises run learner code in the sandbox: tests/integration/test_course_code.py checks
+# "playground.top_p_code", "attention.head_code", "rag.chunker_code", "finetune.lora_code",
+# "evaluation.elo_code", "pretrain.bpe_merge_code", "quantize.absmax_code" and "alignment.dpo_code".
+
+
+def test_pretrain_params_match_a_real_llama():
+    from transformers import LlamaForCausalLM
+
+    from apps.pretrain.architecture import llama_config, preset
+
+    p = EXERCISES["pretrain.tiny_params"].params
+    model = LlamaForCausalLM(llama_config(preset(p["preset"]), p["vocab_size"]))
+    n = sum(t.numel() for t in {id(t): t for t in model.parameters()}.values())  # the tied head once
+    accepts(Answers(), "pretrain.tiny_params", n, n + p["vocab_size"] * preset(p["preset"]).d_model)
+
+
+def test_quantize_and_alignment_by_hand(answers, smollm):
+    p = EXERCISES["quantize.absmax_max_err"].params
+    w = dict(smollm.model.named_parameters())[p["weight"]].detach().float()
+    scale = w.abs().max() / 127
+    err = float((torch.round(w / scale) * scale - w).abs().max()) / p["unit"]
+    accepts(answers, "quantize.absmax_max_err", f"{err:.4f}", f"{err * 1.2:.4f}")
+    accepts(answers, "alignment.dpo_start", f"{math.log(2):.3f}", "0.5")

@@ -136,21 +136,30 @@ def _cli(*args):
                           cwd=ROOT, timeout=600)
 
 
-def test_cli_build_query_eval(tmp_path):
-    out = _cli("build", ROOT / "curriculum" / "lessons", "--index", tmp_path / "idx", "--index-type", "hnsw", "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout)["index"] == "hnsw"
-    out = _cli("query", tmp_path / "idx", "旋转位置编码的原理", "-k", "3", "--json")
-    hits = json.loads(out.stdout)["hits"]
-    assert out.returncode == 0 and len(hits) == 3 and "02-attention" in hits[0]["source"]
+def _run(capsys, *args) -> tuple[int, str, str]:
+    """`python -m rag ARGS` in this process (the session's embedder stays loaded)."""
+    from rag.cli import main
+
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_build_query_eval(tmp_path, capsys, minilm):
+    code, out, err = _run(capsys, "build", ROOT / "curriculum" / "lessons", "--index", tmp_path / "idx", "--index-type", "hnsw", "--json")
+    assert code == 0, err[-2000:]
+    assert json.loads(out)["index"] == "hnsw"
+    code, out, _ = _run(capsys, "query", tmp_path / "idx", "旋转位置编码的原理", "-k", "3", "--json")
+    hits = json.loads(out)["hits"]
+    assert code == 0 and len(hits) == 3 and "02-attention" in hits[0]["source"]
     assert {"text", "source", "start", "end", "score"} <= set(hits[0])
-    out = _cli("eval", tmp_path / "idx", DATA / "lessons-zh.jsonl", "--json")
-    assert out.returncode == 0 and json.loads(out.stdout)["hit@5"] >= 0.9
-    out = _cli("query", tmp_path / "idx", "x", "--embedder", "gemma-3-270m", "--json")
-    assert out.returncode == 2 and json.loads(out.stdout)["error"]["key"] == "rag.embedder_mismatch"
+    code, out, _ = _run(capsys, "eval", tmp_path / "idx", DATA / "lessons-zh.jsonl", "--json")
+    assert code == 0 and json.loads(out)["hit@5"] >= 0.9
+    code, out, _ = _run(capsys, "query", tmp_path / "idx", "x", "--embedder", "gemma-3-270m", "--json")
+    assert code == 2 and json.loads(out)["error"]["key"] == "rag.embedder_mismatch"
     empty = tmp_path / "empty"
     empty.mkdir()
-    out = _cli("build", empty, "--index", tmp_path / "idx2")
+    out = _cli("build", empty, "--index", tmp_path / "idx2")  # the module entry point, as a user runs it
     assert out.returncode == 2 and "no readable text" in out.stderr.lower() and not (tmp_path / "idx2").exists()
 
 

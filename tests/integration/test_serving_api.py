@@ -22,6 +22,20 @@ def test_models_lists_registry(client):
     ids = [m.id for m in client.models.list().data]
     assert {CHAT, BASE, EMB} <= set(ids)
     assert client.models.retrieve(CHAT).id == CHAT
+    offline = {m.id: m.model_extra.get("available_offline") for m in client.models.list().data}
+    assert offline[CHAT] is True and offline["qwen3-0.6b"] is False  # a hub model says it needs internet
+
+
+def test_quantized_variant_is_listed_and_answers(client):
+    """"M+int8" is offered next to M and quantised on first use; the float model stays as it was."""
+    ids = [m.id for m in client.models.list().data]
+    assert f"{CHAT}+int8" in ids and f"{CHAT}+int4" in ids and f"{EMB}+int8" not in ids
+    q = client.chat.completions.create(model=f"{CHAT}+int8", messages=HI, max_tokens=6, temperature=0)
+    plain = client.chat.completions.create(model=CHAT, messages=HI, max_tokens=6, temperature=0)
+    assert q.model == f"{CHAT}+int8" and q.choices[0].message.content.strip()
+    assert q.usage.prompt_tokens == plain.usage.prompt_tokens  # same tokenizer, same template
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model=f"{CHAT}+int3", messages=HI, max_tokens=2)
 
 
 def test_chat_greedy_is_deterministic_and_stream_matches(client):

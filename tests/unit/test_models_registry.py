@@ -35,3 +35,11 @@ def test_adapter_references_round_trip():
     assert registry.split_ref(ref) == ("smollm2-135m-instruct", "/tmp/runs/x/adapter")
     assert registry.split_ref("gemma-3-270m") == ("gemma-3-270m", None)
     assert registry.model_ref("gemma-3-270m") == "gemma-3-270m"
+
+
+def test_dropdowns_say_which_models_need_internet():
+    labels = dict((name, label) for label, name in registry.choices())
+    assert labels["smollm2-135m-instruct"] == "smollm2-135m-instruct"
+    assert "needs internet" in labels["qwen3-0.6b"] and "需联网" in labels["qwen3-0.6b"]
+    assert "all-minilm-l6-v2" not in labels
+    assert "needs internet" in dict((n, lb) for lb, n in registry.choices(registry.EMBEDDING, None))["bge-small-zh-v1.5"]

@@ -115,7 +115,7 @@ def test_prompt_numbers_sources_and_citations_are_parsed():
     messages = build_messages("LoRA 训练哪些参数？", hits)
     assert messages[0]["role"] == "system" and "[编号]" in messages[0]["content"]
     user = messages[1]["content"]
-    assert "[1] (0.md)" in user and "[3] (2.md)" in user and user.rstrip().endswith("LoRA 训练哪些参数？")
+    assert "[1] (0.md)" in user and "[3] (2.md)" in user and "LoRA 训练哪些参数？\n\n请用中文回答。" in user
     short = build_messages("What is LoRA?", hits, max_chars=60)[1]["content"]
     assert "[1]" in short and "[3]" not in short and "Sources" in short
     assert prompt_lang("什么是 LoRA？") == "zh" and prompt_lang("What is LoRA?") == "en"
