@@ -6,7 +6,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 7860
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-deps bench clean
+.PHONY: install run test test-deps bench clean llama
 
 # Installs everything into .venv. The stamp makes a second `make run` start at once.
 $(VENV)/.installed: requirements.txt requirements-models.txt pyproject.toml
@@ -37,3 +37,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Optional: the llama.cpp engine for GGUF files (`llmlab chat --model file.gguf`, "m@llama.cpp").
+# It compiles for minutes; `make run` and `make test` never need it. Portable x86 flags (no -march=native).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+llama: install
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install llama-cpp-python==0.3.36 diskcache

@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "apps.auth.cli",
     "apps.quantize.cli",
     "apps.space.cli",
+    "apps.deploy.cli",
 ]
 
 

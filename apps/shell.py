@@ -24,6 +24,7 @@ TABS: list[tuple[str, str]] = [
     ("finetune", "apps.finetune.view"),
     ("quantize", "apps.quantize.view"),
     ("arena", "apps.arena.view"),
+    ("deploy", "apps.deploy.view"),
     ("classroom", "apps.auth.view"),
 ]
 

@@ -225,6 +225,10 @@ def load_model(
     """Load a model without caching it. variant: 'lm' (causal LM or encoder), 'st' (sentence-
     transformers embedder). attn='eager' is needed for output_attentions. adapter: a peft folder."""
     spec = name if isinstance(name, ModelSpec) else registry.resolve(name)
+    if spec.source == "llama.cpp":  # a GGUF kept quantised, run by llama.cpp (apps/models/llamacpp.py)
+        from apps.models import llamacpp
+
+        return llamacpp.load(spec)
     device = pick_device(device)
     dtype = dtype or pick_dtype(device)
     started = time.perf_counter()

@@ -182,6 +182,10 @@ def resolve(name: str) -> ModelSpec:
     name = (name or "").strip()
     if name in REGISTRY:
         return REGISTRY[name]
+    if name.endswith("@llama.cpp") or name.lower().endswith(".gguf"):  # run by llama.cpp (optional engine)
+        from apps.models import llamacpp
+
+        return llamacpp.resolve(name)
     for spec in REGISTRY.values():  # accept the upstream id too (e.g. HuggingFaceTB/SmolLM2-135M-Instruct)
         if spec.hub_id and spec.hub_id.lower() == name.lower() and spec.offline:
             return spec

@@ -9,7 +9,7 @@ import pandas as pd
 
 from apps import ui
 from apps.i18n import DEFAULT_LANG, t
-from apps.models import registry
+from apps.models import llamacpp, registry
 from apps.models.generation import GenerationConfig, start, stream, tokenize
 from apps.models.batching import Queued
 from apps.playground import render, tokenview
@@ -26,6 +26,7 @@ def model_choices(user=None) -> list[tuple[str, str]]:
 
     choices = registry.choices()
     choices += [(n, n) for n in registry.quantized_names()]  # apps.quantize makes them on first use
+    choices += [(f"🦙 {n}", n) for n in llamacpp.served_ids()]  # GGUFs run by llama.cpp, when installed
     if user is None:
         return choices
     choices += [(f"⚙ {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))

@@ -65,7 +65,10 @@ class Engine:
     # ------------------------------------------------------------ bookkeeping
 
     def model_ids(self) -> list[str]:
-        return registry.names(offline_only=False) + registry.quantized_names()
+        from apps.models import llamacpp
+
+        # "m+int8" quantised on first use; "m@llama.cpp" when the optional llama.cpp engine is installed
+        return registry.names(offline_only=False) + registry.quantized_names() + llamacpp.served_ids()
 
     def _load(self, name: str, want: str):
         """want: 'generate' or 'embed'. Only registry names are served (no arbitrary folders)."""

@@ -1,0 +1,106 @@
+"""`llmlab deploy export`: the folder runs on its own, in another virtual environment, offline, and
+answers through gradio_client with the chosen model, system prompt and RAG index.
+
+To stay inside the test-time budget the venv is made with the test interpreter's packages visible
+(a .pth file: the equivalent of --system-site-packages for a venv made from a venv) instead of
+installing ~2 GB of wheels, and `pip install --no-deps --dry-run -r requirements.txt` checks that
+every pinned requirement resolves by name and version. The app runs without the lab on its path.
+"""
+from __future__ import annotations
+
+import os
+import site
+import socket
+import subprocess
+import sys
+import time
+import venv
+
+import pytest
+
+from apps.deploy.export import ExportConfig, export
+from apps.errors import LabError
+
+FACT = "The Zorblax Club meets every Tuesday in the old library."
+WEATHER = "Rain is common in spring. Summers are warm and dry."
+QUESTION = "When does the Zorblax Club meet?"
+SYSTEM = "Answer in one short sentence."
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, minilm):
+    from rag.store import BuildConfig, RagIndex
+
+    docs = tmp_path_factory.mktemp("docs")
+    (docs / "club.txt").write_text(FACT, encoding="utf-8")
+    (docs / "weather.txt").write_text(WEATHER, encoding="utf-8")
+    folder = tmp_path_factory.mktemp("index") / "club"
+    RagIndex.build([str(docs)], BuildConfig(chunk_size=200, overlap=20)).save(folder)
+    return folder
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_exported_app_answers_from_its_index(tmp_path, index_dir, smollm):
+    out = tmp_path / "my-app"
+    report = export(ExportConfig(model="smollm2-135m-instruct", index=str(index_dir), output=str(out),
+                                 system=SYSTEM, max_tokens=32, title="Zorblax helper"))
+    for name in ("app.py", "app_config.json", "requirements.txt", "README.md", "model/config.json",
+                 "index/index.faiss", "index/chunks.jsonl", "embedder/modules.json"):
+        assert (out / name).exists(), name
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("---\ntitle: Zorblax helper\n") and "sdk: gradio" in readme
+    assert any(r.startswith("faiss-cpu==") for r in report["requirements"])
+    with pytest.raises(LabError) as err:  # never written over
+        export(ExportConfig(model="smollm2-135m-instruct", output=str(out)))
+    assert err.value.key == "deploy.output_not_empty"
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    py = env_dir / "bin" / "python"
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(purelib, "_parent_env.pth"), "w") as handle:
+        handle.write("\n".join(site.getsitepackages()) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    check = subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--dry-run", "--no-index", "-r",
+                            "requirements.txt"], cwd=out, env=env, capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout[-1500:] + check.stderr[-1500:]
+    assert "Would install" not in check.stdout  # every pin is satisfied as written
+
+    port = _port()
+    env.update(GRADIO_SERVER_PORT=str(port))
+    app = subprocess.Popen([str(py), "app.py"], cwd=out, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    try:
+        from gradio_client import Client
+
+        deadline, client = time.time() + 240, None
+        while client is None and time.time() < deadline:
+            assert app.poll() is None, app.stdout.read()[-3000:]
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(1)
+        assert client is not None, "the exported app did not start"
+        answer = client.predict(QUESTION, api_name="/chat")
+        assert "tuesday" in answer.lower(), answer  # found in the index, not known to the model
+        # The same model, greedy, on the same sources (best first) answers the same in the lab.
+        from apps.models.generation import GenerationConfig, generate
+        from rag.answer import INSTRUCTIONS
+
+        user = f"Sources:\n\n[1] (club.txt)\n{FACT}\n\n[2] (weather.txt)\n{WEATHER}\n\nQuestion: {QUESTION}"
+        lab = generate(smollm, [{"role": "system", "content": SYSTEM + "\n\n" + INSTRUCTIONS["en"]},
+                                {"role": "user", "content": user}], GenerationConfig(max_new_tokens=32))
+        assert answer.strip() == lab.text.strip()
+    finally:
+        app.terminate()
+        try:
+            app.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            app.kill()
