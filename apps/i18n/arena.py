@@ -1,7 +1,7 @@
 """Strings of the eval arena tab (apps/arena), zh and en side by side."""
 
 STRINGS = {
-    "arena.tab": ("⑥ 评测竞技场", "⑥ Eval arena"),
+    "arena.tab": ("⑦ 评测竞技场", "⑦ Eval arena"),
     # battle
     "arena.intro": (
         "### 模型竞技场\n两个模型回答同一个问题，你来投票：哪边更好？匿名模式下投票后才揭晓身份，这样评分不受名气影响。"

@@ -44,7 +44,7 @@ STRINGS = {
                         "You already have {n} runs queued or running (limit {max}): wait for one or stop it."),
     "auth.quota.upload": ("文件有 {mb} MB，上限是 {max} MB。", "The file is {mb} MB; the limit is {max} MB."),
     # ---- the Class tab (teacher's panel)
-    "classroom.tab": ("⑦ 班级", "⑦ Class"),
+    "classroom.tab": ("班级", "Class"),
     "classroom.intro": ("## 班级管理\n只有老师登录后可用：名单、每个学生的进度和作品、全班的配额与白名单、导出。",
                         "## Class\nFor the signed-in teacher only: the roster, each student's progress and work, the "
                         "class's quotas and allowlists, exports."),

@@ -126,7 +126,7 @@ STRINGS = {
         "Works against any OpenAI-compatible URL: compare the lab, Ollama and vLLM under concurrency.",
     ),
     # the Deploy tab (apps/deploy/view.py)
-    "deploy.tab": ("⑨ 部署实战", "⑨ Deploy"),
+    "deploy.tab": ("⑧ 部署实战", "⑧ Deploy"),
     "deploy.intro": (
         "把模型用起来：实验室自带 OpenAI 兼容的 `/v1` 接口，可以接到 Open WebUI 这样的聊天界面；"
         "Ollama、vLLM、llama.cpp 服务器也能反过来作为实验室的模型提供方。再用压测亲眼看看“高并发”是什么样子，"

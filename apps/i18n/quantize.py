@@ -1,6 +1,6 @@
 """Strings of the Quantisation & inference tab (quantize): by hand, whole models, GGUF, inference tricks."""
 STRINGS = {
-    "quantize.tab": ("⑧ 量化与推理", "⑧ Quantisation & inference"),
+    "quantize.tab": ("⑥ 量化与推理", "⑥ Quantisation & inference"),
     "quantize.intro": (
         "## 让模型变小、变快，并量出代价\n"
         "先亲手量化一个权重矩阵，看误差从哪里来；再把整个模型量化成 int8 / int4，在这台机器上实测"
