@@ -8,6 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from apps import ui
+from apps.space import mode as space_mode  # on a Space: the preloaded hub model, else the offline one
 from apps.i18n import DEFAULT_LANG, t
 from apps.models import llamacpp, registry
 from apps.models.generation import GenerationConfig, start, stream, tokenize
@@ -66,7 +67,7 @@ def build(ctx: ui.ShellContext) -> dict:
     c["playground.intro"] = gr.Markdown(t("playground.intro", L))
     with gr.Row():
         first = model_choices(ctx.user(None) if ctx.auth is None or ctx.auth.personal else None)
-        c["playground.model"] = gr.Dropdown(first, value="smollm2-135m-instruct", allow_custom_value=True,
+        c["playground.model"] = gr.Dropdown(first, value=space_mode.default_model("chat")[0], allow_custom_value=True,
                                             elem_id="pg-model", **ui.texts("playground.model", L))
         c["playground.system"] = gr.Textbox(lines=1, scale=2, elem_id="pg-system", **ui.texts("playground.system", L))
     with gr.Row():

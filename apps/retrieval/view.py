@@ -13,6 +13,7 @@ import gradio as gr
 from apps import i18n, ui
 from apps.i18n import DEFAULT_LANG, msg, t
 from apps.models import registry
+from apps.space import mode as space_mode  # on a Space: the preloaded hub models, else the offline ones
 from rag import plots, render
 from rag.answer import build_messages, show_prompt, stream_answer
 from rag.chunking import STRATEGIES
@@ -225,7 +226,7 @@ def build(ctx: ui.ShellContext) -> dict:
                                          **ui.texts("rag.strategy", L))
             c["rag.index_type"] = gr.Radio(list(KINDS), value="flat", elem_id="rag-index-type",
                                            **ui.texts("rag.index_type", L))
-            c["rag.embedder"] = gr.Dropdown(registry.choices(registry.EMBEDDING, exclude=None), value=DEFAULT_EMBEDDER,
+            c["rag.embedder"] = gr.Dropdown(registry.choices(registry.EMBEDDING, exclude=None), value=space_mode.default_model("embedding")[0],
                                             allow_custom_value=True, elem_id="rag-embedder", **ui.texts("rag.embedder", L))
             c["rag.build"] = gr.Button(t("rag.build", L), variant="primary", elem_id="rag-build")
             c["rag.status"] = gr.Markdown(t("rag.status.none", L), elem_id="rag-status")
@@ -240,7 +241,7 @@ def build(ctx: ui.ShellContext) -> dict:
                                                 **ui.texts("rag.provider", L))
                 c["rag.api_key"] = gr.Textbox(type="password", elem_id="rag-api-key", **ui.texts("rag.api_key", L))
             with gr.Row():
-                c["rag.model"] = gr.Dropdown(generator_choices(), value="smollm2-135m-instruct", allow_custom_value=True,
+                c["rag.model"] = gr.Dropdown(generator_choices(), value=space_mode.default_model("chat")[0], allow_custom_value=True,
                                              elem_id="rag-model", **ui.texts("rag.model", L))
                 c["rag.max_tokens"] = gr.Slider(16, 512, value=160, step=16, elem_id="rag-max-tokens",
                                                 **ui.texts("rag.max_tokens", L))
