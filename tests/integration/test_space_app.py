@@ -41,6 +41,8 @@ def test_app_file_serves_the_lab_as_on_a_space(tmp_path):
         text = log.read_text()
         assert page is not None and page.status_code == 200, text[-3000:]
         assert "gradio" in page.text.lower()
+        config = httpx.get(f"{base}/config", timeout=30).text  # the page's components and their first values
+        assert "space-notice" in config and ("持久存储" in config or "durable storage" in config)
         assert "lost on restart" in text and str(tmp_path / "home") in text
         closed = httpx.get(f"{base}/v1/models", timeout=10)
         assert closed.status_code == 403 and closed.json()["error"]["code"] == "api_closed"
