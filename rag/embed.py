@@ -38,6 +38,17 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def check_embedder(name: str):
+    """The ModelSpec of an embedder, refused before anything loads if the registry (or a local
+    folder's files) says it is a chat or base model. Hub ids cannot be told apart offline: allowed."""
+    from apps.models.registry import EMBEDDING, names, resolve
+
+    spec = resolve(name)
+    if spec.kind != EMBEDDING and spec.source != "hub":
+        raise LabError("rag.not_embedder", name=spec.name, choices=", ".join(names(EMBEDDING)))
+    return spec
+
+
 class Embedder:
     """A sentence-transformers model with a disk cache. `identity` names it inside saved indexes."""
 
@@ -45,9 +56,8 @@ class Embedder:
                  cache_dir: str | Path | None = None):
         from apps.models import default_cache
         from apps.models.loading import lab_home
-        from apps.models.registry import resolve
 
-        spec = resolve(name)
+        spec = check_embedder(name)
         self.name = spec.name
         self.lm = (cache or default_cache()).get(spec.name, variant="st")
         self.model = self.lm.model

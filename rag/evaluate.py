@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from apps.errors import LabError
+from apps.userfiles import read_text
 from rag.lexical import normalize
 
 _SPACE = re.compile(r"\s+")
@@ -29,7 +30,7 @@ def load_questions(path: str | Path) -> list[dict]:
     if not path.exists():
         raise LabError("rag.not_found", name=str(path))
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from apps import cliargs
 from apps.cli import emit
 from apps.i18n import t
 from curriculum import exercises as ex_mod
@@ -42,7 +43,7 @@ def register(sub) -> None:
 
     p = cmds.add_parser("progress", help="class summary (per-exercise solve rate, per-student counts), or one student's")
     p.add_argument("--student", default=None, help="show this student's solved exercises instead")
-    p.add_argument("--export", default=None, help="write every attempt to this .csv or .jsonl file (atomically)")
+    p.add_argument("--export", default=None, type=cliargs.writable_file, help="write every attempt to this .csv or .jsonl file (atomically)")
     common(p)
     p.set_defaults(func=_progress)
 

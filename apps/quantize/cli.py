@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 
+from apps import cliargs
 from apps.errors import LabError
 
 ACTIONS = ("compare", "byhand", "gguf", "kv", "kvsize", "lookup", "attention")
@@ -31,8 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="smollm2-135m-instruct", help="registry name or local folder")
     p.add_argument("--method", default="int8", help=f"one of {', '.join(QUANT_METHODS)} (nf4 needs CUDA)")
     p.add_argument("--group-size", type=int, default=32, help="int4: weights sharing one scale and zero-point")
-    p.add_argument("--eval-text", default=None, help="UTF-8 text file for perplexity (default: the lab's zh/en text)")
-    p.add_argument("--output", default=None, help="save the quantised model to this new folder")
+    p.add_argument("--eval-text", default=None, type=cliargs.readable_text_file, help="UTF-8 text file for perplexity (default: the lab's zh/en text)")
+    p.add_argument("--output", default=None, type=cliargs.output_folder, help="save the quantised model to this new folder")
     p.add_argument("--samples", type=int, default=0, help="prompts to answer with both models, side by side (0-3)")
     p.add_argument("--new-tokens", type=int, default=32, help="tokens to decode when timing (kv, lookup, speed)")
     p.add_argument("--weight", default=None, help="byhand: the weight matrix (default: the first MLP down_proj)")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 
+from apps import cliargs
+
 
 def register(sub) -> None:
     api = sub.add_parser("api", help="serve registry models behind an OpenAI-compatible API (/v1/...)")
     api.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 = every interface)")
-    api.add_argument("--port", type=int, default=7861, help="port to listen on")
+    api.add_argument("--port", type=cliargs.port, default=7861, help="port to listen on")
     api.add_argument("--api-key", default=None,
                      help="require 'Authorization: Bearer KEY' (default: $LLMLAB_API_KEY; none = open)")
     api.set_defaults(func=run)
