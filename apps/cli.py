@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve(args) -> int:
     from apps.server import serve
 
+    cliargs.check_listen(args.host, args.port)
     if args.mode:
         os.environ["LLMLAB_MODE"] = args.mode
     print(f"LLM 0→1 Lab on http://{args.host}:{args.port}", flush=True)

@@ -92,6 +92,21 @@ def output_folder(value: str) -> str:
     return _checked(userfiles.check_output_folder, value)
 
 
+def check_listen(host: str, port: int) -> None:
+    """Bind HOST:PORT once and let go, before a server starts: a busy port or an unknown host is a
+    message and exit 2 (uvicorn would log the error and leave the process hanging on its threads)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        raise LabError("cli.cannot_listen", host=host, port=port, why=exc.strerror or str(exc)) from None
+
+
 def adapter_folder(value: str) -> str:
     """A peft adapter folder (checked before the base model loads, which takes seconds)."""
     if not (Path(value).expanduser() / "adapter_config.json").is_file():

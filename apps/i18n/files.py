@@ -15,6 +15,8 @@ STRINGS = {
                            "Cannot write {path}: no permission to write in {parent}."),
     "files.not_adapter": ("{path} 不是 peft 适配器文件夹（里面没有 adapter_config.json）。",
                           "{path} is not a peft adapter folder (it has no adapter_config.json)."),
+    "cli.cannot_listen": ("无法在 {host}:{port} 上监听：{why}。换一个端口（--port）或地址（--host）。",
+                          "Cannot listen on {host}:{port}: {why}. Pick another --port or --host."),
     "cli.not_int": ("“{value}”不是整数。", "'{value}' is not a whole number."),
     "cli.not_number": ("“{value}”不是数字。", "'{value}' is not a number."),
     "cli.int_at_least": ("应为不小于 {lo} 的整数，收到 {value}。", "must be a whole number ≥ {lo}, not {value}."),

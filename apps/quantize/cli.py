@@ -51,13 +51,20 @@ def _check_args(args) -> None:
         raise LabError("quantize.bad_new_tokens")
 
 
-def _loaded(args):
-    from apps.models import default_cache
+def _generative(args):
+    """The ModelSpec of --model, refused if it is an embedding model (no KV cache, no text to time)."""
     from apps.models.registry import EMBEDDING, resolve, split_quant
 
     spec = resolve(split_quant(args.model)[0])
     if spec.kind == EMBEDDING:
         raise LabError("quantize.embedding_model", name=spec.name)
+    return spec
+
+
+def _loaded(args):
+    from apps.models import default_cache
+
+    _generative(args)
     return default_cache().get(args.model)
 
 
@@ -95,10 +102,9 @@ def run(args) -> int:
         from transformers import AutoConfig
 
         from apps.models.loading import model_dir
-        from apps.models.registry import resolve, split_quant
         from apps.quantize.tricks import kv_cache_size
 
-        config = AutoConfig.from_pretrained(model_dir(resolve(split_quant(args.model)[0])))
+        config = AutoConfig.from_pretrained(model_dir(_generative(args)))
         s = kv_cache_size(config)
         emit(s, args.json, f"{s['layers']} layers, {s['heads']} query heads, {s['kv_heads']} kv heads × {s['head_dim']}\n"
              + "\n".join(f"  {r['tokens']:>6} tokens: GQA {r['gqa_bytes'] / 2**20:8.1f} MB  MHA {r['mha_bytes'] / 2**20:8.1f} MB"

@@ -22,6 +22,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from apps.serving.routes import serve
 
+    cliargs.check_listen(args.host, args.port)
     key = args.api_key or os.environ.get("LLMLAB_API_KEY") or None
     # The key itself is never printed; only whether one is required.
     print(f"OpenAI-compatible API on http://{args.host}:{args.port}/v1 "
