@@ -190,11 +190,14 @@ class RagIndex:
 
     # ---- searching ------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, mode: str = DEFAULT_MODE, rerank_with: str | None = None,
-               pool: int = 50, dense_weight: float | None = None, rrf_k: int = RRF_K,
-               with_vector: bool = False) -> SearchResult:
+               pool: int = 50, dense_weight: float | None = None, rrf_k: int | None = None,
+               with_vector: bool = False, cjk_dense_weight: float | None = None,
+               query_vector: np.ndarray | None = None) -> SearchResult:
         """Top-k chunks for `query`. mode: dense | lexical | hybrid. rerank_with: None, "coverage"
         (built in, offline) or a cross-encoder model id. pool: candidates taken from each retriever.
-        with_vector: embed the query even in lexical mode (to place it on the 2-D map)."""
+        with_vector: embed the query even in lexical mode (to place it on the 2-D map).
+        rrf_k (default RRF_K) and cjk_dense_weight (see Embedder.weight_for) tune hybrid fusion.
+        query_vector: float32 (dim,), the query already embedded (evaluate embeds all questions in one batch)."""
         if not query or not query.strip():
             raise LabError("rag.empty_query")
         if mode not in MODES:
@@ -206,7 +209,7 @@ class RagIndex:
         qvec = None
         if mode in ("dense", "hybrid") or with_vector:
             t0 = time.perf_counter()
-            qvec = self.embedder.encode_query(query)
+            qvec = self.embedder.encode_query(query) if query_vector is None else query_vector.reshape(1, -1)
             timings["embed"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         if mode in ("dense", "hybrid"):
@@ -216,8 +219,8 @@ class RagIndex:
             lexical = dict(self.bm25.top(query, pool))
         if mode == "hybrid":
             if dense_weight is None:
-                dense_weight = self.embedder.weight_for(query)
-            first = rrf([list(lexical), list(dense)], [1.0, dense_weight], k0=rrf_k)
+                dense_weight = self.embedder.weight_for(query, cjk_dense_weight)
+            first = rrf([list(lexical), list(dense)], [1.0, dense_weight], k0=RRF_K if rrf_k is None else rrf_k)
         else:
             first = dense if mode == "dense" else lexical
         ranked = sorted(first.items(), key=lambda kv: -kv[1])
