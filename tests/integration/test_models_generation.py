@@ -21,8 +21,10 @@ def test_greedy_matches_transformers_generate(smollm):
     ref_text = smollm.tokenizer.decode(ref_ids, skip_special_tokens=True)
     eos = smollm.tokenizer.eos_token_id
     # Every token, in order, and the whole reply: a truncated or padded reply fails.
-    assert [t.id for t in ours.tokens if t.id != eos] == [i for i in ref_ids if i != eos]
-    assert ours.text == ref_text.strip() and ours.completion_tokens == len(ref_ids)
+    reply_ids = [i for i in ref_ids if i != eos]
+    assert [t.id for t in ours.tokens if t.id != eos] == reply_ids and ours.completion_tokens == len(reply_ids)
+    assert ours.text == ref_text.strip()
+    assert ours.finish_reason == ("stop" if ref_ids[-1] == eos else "length")
     assert "Paris" in ours.text
 
 
