@@ -15,6 +15,7 @@ import json
 import os
 import sys
 
+from apps import cliargs
 from apps.errors import LabError
 
 COMMANDS: list[str] = [
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start the web UI (and the API routes) on HOST:PORT")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on")
-    serve.add_argument("--port", type=int, default=7860, help="port to listen on")
+    serve.add_argument("--port", type=cliargs.port, default=7860, help="port to listen on")
     serve.add_argument("--mode", choices=("personal", "classroom", "spaces"),
                        help="who is who (default: $LLMLAB_MODE, else personal; see `llmlab class`)")
     serve.set_defaults(func=_serve)
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _serve(args) -> int:
     from apps.server import serve
 
+    cliargs.check_listen(args.host, args.port)
     if args.mode:
         os.environ["LLMLAB_MODE"] = args.mode
     print(f"LLM 0→1 Lab on http://{args.host}:{args.port}", flush=True)

@@ -168,13 +168,13 @@ class Answers:
 
 # ---------------------------------------------------------------- stage 1: playground
 
-def _greedy_first(answers: Answers, model: str, prompt: str):
+def _greedy_first(answers: Answers, model: str, prompt: str, decoding: dict):
     from apps.models.generation import GenerationConfig, generate
 
     def run():
-        result = generate(answers.model(model), prompt, GenerationConfig(max_new_tokens=1, do_sample=False))
+        result = generate(answers.model(model), prompt, GenerationConfig(max_new_tokens=1, **decoding))
         return result.tokens[0], result.prompt_tokens
-    return answers.shared(("greedy", model, prompt), run)
+    return answers.shared(("greedy", model, prompt, tuple(sorted(decoding.items()))), run)
 
 
 @checker
@@ -186,15 +186,15 @@ def token_count(answers: Answers, model: str, text: str) -> Expected:
 
 
 @checker
-def greedy_first_token(answers: Answers, model: str, prompt: str) -> Expected:
-    token, _ = _greedy_first(answers, model, prompt)
+def greedy_first_token(answers: Answers, model: str, prompt: str, decoding: dict) -> Expected:
+    token, _ = _greedy_first(answers, model, prompt, decoding)
     text = token.text.strip()
     return Expected(text, accept=(text, token.text), details={"id": token.id})
 
 
 @checker
-def greedy_first_prob(answers: Answers, model: str, prompt: str) -> Expected:
-    token, _ = _greedy_first(answers, model, prompt)
+def greedy_first_prob(answers: Answers, model: str, prompt: str, decoding: dict) -> Expected:
+    token, _ = _greedy_first(answers, model, prompt, decoding)
     return Expected(100.0 * math.exp(token.logprob), details={"token": token.text})
 
 
@@ -223,38 +223,51 @@ def config_value(answers: Answers, model: str, field: str) -> Expected:
 
 # ---------------------------------------------------------------- stage 3: RAG
 
-def _rag_index(answers: Answers, langs: tuple[str, ...]):
-    """The RAG tab's demo index over the lessons of `langs`, default build settings."""
+def _rag_index(answers: Answers, langs: tuple[str, ...], index: dict, search: dict):
+    """The RAG tab's demo index over the lessons of `langs`, built and searched with the exercise's
+    own settings (every one spelled out: a tuned default of the tab changes no answer)."""
     def build():
-        from curriculum import lessons
+        from curriculum import DATA_DIR, lessons
         from rag.embed import Embedder
+        from rag.glossary import parse
+        from rag.lexical import BM25
         from rag.store import BuildConfig, RagIndex
 
-        config = BuildConfig()
+        config = BuildConfig(**index)
         paths = [str(lesson.path) for lesson in lessons() if lesson.lang in langs]
-        return RagIndex.build(paths, config, embedder=Embedder(config.embedder, cache=answers.cache))
-    return answers.shared(("rag", langs), build)
+        built = RagIndex.build(paths, config, embedder=Embedder(config.embedder, cache=answers.cache))
+        glossary = parse((DATA_DIR / "rag" / search["glossary"]).read_text(encoding="utf-8"))
+        built.bm25 = BM25([c.text for c in built.chunks], k1=config.bm25_k1, b=config.bm25_b, glossary=glossary,
+                          **{key: search[key] for key in ("expand_weight", "unigram_weight", "latin_weight")})
+        return built
+    key = ("rag", langs, tuple(sorted(index.items())), tuple(sorted(search.items())))
+    return answers.shared(key, build)
+
+
+def _search_kwargs(search: dict) -> dict:
+    return {key: search[key] for key in ("rrf_k", "pool", "cjk_dense_weight")}
 
 
 @checker
-def rag_eval(answers: Answers, langs: list[str], k: int, mode: str) -> Expected:
+def rag_eval(answers: Answers, langs: list[str], k: int, mode: str, index: dict, search: dict) -> Expected:
     from curriculum import DATA_DIR
     from rag.evaluate import evaluate, load_questions
 
     langs = tuple(sorted(langs, reverse=True))  # ("zh", "en"): one index whatever the order
     questions = [q for code in langs for q in load_questions(DATA_DIR / "rag" / f"lessons-{code}.jsonl")]
-    report = evaluate(_rag_index(answers, langs), questions, k=k, mode=mode)
+    report = evaluate(_rag_index(answers, langs, index, search), questions, k=k, mode=mode, **_search_kwargs(search))
     return Expected(float(report[f"hit@{k}"]), details={"mrr": report["mrr"], "n": report["n"]})
 
 
 @checker
-def rag_top_source(answers: Answers, langs: list[str], query: str, mode: str) -> Expected:
+def rag_top_source(answers: Answers, langs: list[str], query: str, mode: str, index: dict, search: dict) -> Expected:
     from pathlib import Path
 
     from curriculum import _NAME
 
     langs = tuple(sorted(langs, reverse=True))
-    top = _rag_index(answers, langs).search(query, k=1, mode=mode).hits[0].chunk.source
+    top = _rag_index(answers, langs, index, search).search(query, k=1, mode=mode,
+                                                           **_search_kwargs(search)).hits[0].chunk.source
     name = Path(top).name
     match = _NAME.match(name)
     accept = [name, name.removesuffix(".md"), Path(top).stem]
@@ -284,11 +297,11 @@ def macro_f1(answers: Answers, gold: list[str], pred: list[str]) -> Expected:
 
 @checker
 def usage_prompt_tokens(answers: Answers, model: str, messages: list[dict]) -> Expected:
-    # The same generate() the serving routes run; their usage.prompt_tokens is result.prompt_tokens.
-    from apps.models.generation import GenerationConfig, generate
-
-    result = generate(answers.model(model), messages, GenerationConfig(max_new_tokens=1))
-    return Expected(int(result.prompt_tokens))
+    # The chat template shipped with the model itself, not the lab's rendering of the day (which may
+    # change how templates are picked); tests/integration/test_course_checkers.py holds the live API to it.
+    tokenizer = answers.model(model).tokenizer
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return Expected(len(tokenizer(text, add_special_tokens=False)["input_ids"]), details={"prompt": text})
 
 
 # ---------------------------------------------------------------- stage 5: fine-tuning
@@ -312,10 +325,10 @@ def lora_params(answers: Answers, model: str, r: int, targets: str) -> Expected:
 
 
 @checker
-def sft_trained_tokens(answers: Answers, model: str, messages: list[dict]) -> Expected:
+def sft_trained_tokens(answers: Answers, model: str, messages: list[dict], max_length: int) -> Expected:
     from apps.finetune.data import IGNORE, encode_chat
 
-    enc = encode_chat(answers.model(model).tokenizer, messages, max_length=4096, with_text=True)
+    enc = encode_chat(answers.model(model).tokenizer, messages, max_length=max_length, with_text=True)
     trained = [piece for piece, label in zip(enc["pieces"], enc["labels"]) if label != IGNORE]
     return Expected(len(trained), details={"trained": trained, "total": len(enc["labels"])})
 
@@ -329,30 +342,30 @@ def _battles(votes):
 
 
 @checker
-def bt_top(answers: Answers, votes: list) -> Expected:
+def bt_top(answers: Answers, votes: list, l2: float) -> Expected:
     from apps.arena.ratings import bradley_terry
 
     battles = _battles(votes)
-    rating = bradley_terry(battles)
+    rating = bradley_terry(battles, l2=l2)  # the exercise's regularisation, not the arena's current prior
     best = battles.models[int(rating.argmax())]
     return Expected(best, accept=(best,), details=dict(zip(battles.models, [round(float(x), 1) for x in rating])))
 
 
 @checker
-def elo_rating(answers: Answers, votes: list, k: float, model: str) -> Expected:
+def elo_rating(answers: Answers, votes: list, k: float, init: float, model: str) -> Expected:
     from apps.arena.ratings import elo
 
     battles = _battles(votes)
-    rating = elo(battles, k=k)
+    rating = elo(battles, k=k, init=init)
     return Expected(float(rating[battles.models.index(model)]),
                     details=dict(zip(battles.models, [round(float(x), 2) for x in rating])))
 
 
 @checker
-def perplexity(answers: Answers, model: str, lang: str) -> Expected:
+def perplexity(answers: Answers, model: str, lang: str, window: int) -> Expected:
     from apps.arena import evals
 
-    result = evals.perplexity(answers.model(model), evals.heldout(lang))
+    result = evals.perplexity(answers.model(model), evals.heldout(lang), window=window)
     return Expected(float(result.perplexity), details={"tokens": result.tokens, "mean_loss": result.mean_loss})
 
 

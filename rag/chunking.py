@@ -38,11 +38,14 @@ class Chunk:
         return asdict(self)
 
 
-def _check(size: int, overlap: int) -> None:
+def check_settings(size: int, overlap: int, strategy: str = "sentence") -> None:
+    """Refuse impossible chunking settings (cheap: called before any file is loaded)."""
     if size < 20:
         raise LabError("rag.bad_chunking", why="chunk size < 20")
     if overlap < 0 or overlap >= size:
         raise LabError("rag.bad_chunking", why="0 <= overlap < chunk size")
+    if strategy not in STRATEGIES:
+        raise LabError("rag.bad_chunking", why=f"strategy must be one of {', '.join(STRATEGIES)}")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -105,9 +108,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def chunk_document(doc: Document, size: int = 300, overlap: int = 60, strategy: str = "sentence",
                    first_id: int = 0) -> list[Chunk]:
-    _check(size, overlap)
-    if strategy not in STRATEGIES:
-        raise LabError("rag.bad_chunking", why=f"strategy must be one of {', '.join(STRATEGIES)}")
+    check_settings(size, overlap, strategy)
     text = doc.text
     spans = (_fixed_spans(0, len(text), size, overlap) if strategy == "fixed"
              else _sentence_chunks(text, size, overlap))

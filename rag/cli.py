@@ -17,8 +17,9 @@ import time
 
 def _build(args) -> int:
     from apps.cli import emit
-    from rag.store import BuildConfig, RagIndex
+    from rag.store import BuildConfig, RagIndex, check_target
 
+    check_target(args.index)  # a file or an unrelated folder is refused before anything is embedded
     config = BuildConfig(chunk_size=args.chunk_size, overlap=args.overlap, strategy=args.strategy,
                          index_type=args.index_type, embedder=args.embedder)
     started = time.perf_counter()
@@ -27,10 +28,12 @@ def _build(args) -> int:
         if not args.json:
             print(f"\r{stage:6s} {frac * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
-    index = RagIndex.build(args.paths, config, progress=progress)
-    folder = index.save(args.index)
-    if not args.json:
-        print(file=sys.stderr)
+    try:
+        index = RagIndex.build(args.paths, config, progress=progress)
+        folder = index.save(args.index)
+    finally:  # end the progress line, also before an error message
+        if not args.json:
+            print(file=sys.stderr)
     info = {**index.info(), "folder": str(folder), "seconds": round(time.perf_counter() - started, 2)}
     emit(info, args.json, f"{info['chunks']} chunks from {info['sources']} files → {folder} "
                           f"({info['index']}, {info['seconds']} s)")
@@ -99,6 +102,7 @@ def _ask(args) -> int:
 
 def add_commands(sub) -> None:
     """Add build/query/eval/ask to an argparse subparsers object."""
+    from apps import cliargs
     from rag.chunking import STRATEGIES
     from rag.embed import DEFAULT_EMBEDDER
     from rag.store import DEFAULT_MODE, MODES
@@ -107,8 +111,8 @@ def add_commands(sub) -> None:
     build = sub.add_parser("build", help="load files/folders, chunk, embed and save an index folder")
     build.add_argument("paths", nargs="+", help="files (.txt .md .pdf .html .docx) or folders")
     build.add_argument("--index", required=True, help="folder to write the index to (replaced atomically)")
-    build.add_argument("--chunk-size", type=int, default=300, help="characters per chunk")
-    build.add_argument("--overlap", type=int, default=60, help="characters shared by neighbouring chunks")
+    build.add_argument("--chunk-size", type=cliargs.positive_int, default=300, help="characters per chunk")
+    build.add_argument("--overlap", type=cliargs.non_negative_int, default=60, help="characters shared by neighbouring chunks")
     build.add_argument("--strategy", choices=STRATEGIES, default="sentence",
                        help="sentence: cut at 。！？；.!? and paragraphs; fixed: plain windows")
     build.add_argument("--index-type", choices=KINDS, default="flat", help="FAISS index: exact, HNSW graph or IVF cells")
@@ -121,7 +125,7 @@ def add_commands(sub) -> None:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("index", help="index folder written by `build`")
         p.add_argument("question", help="the question")
-        p.add_argument("-k", type=int, default=5, help="number of chunks")
+        p.add_argument("-k", type=cliargs.positive_int, default=5, help="number of chunks")
         p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help="retrieval mode")
         p.add_argument("--embedder", default=None, help="must match the index's embedder (checked)")
         p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -129,7 +133,7 @@ def add_commands(sub) -> None:
             p.add_argument("--rerank", action="store_true", help="apply the coverage rerank pass")
         else:
             p.add_argument("--model", default="smollm2-135m-instruct", help="registry model that answers")
-            p.add_argument("--max-tokens", type=int, default=200, help="longest answer in tokens")
+            p.add_argument("--max-tokens", type=cliargs.positive_int, default=200, help="longest answer in tokens")
             p.add_argument("--provider", default="local",
                            help="apps.tasks.providers preset (lab, deepseek, qwen, openai, ollama, custom…); "
                                 "its key is read from the preset's environment variable")
@@ -139,8 +143,8 @@ def add_commands(sub) -> None:
 
     ev = sub.add_parser("eval", help="hit@k and MRR over a JSONL of questions with expected substrings")
     ev.add_argument("index", help="index folder written by `build`")
-    ev.add_argument("questions", help='JSONL lines {"question": …, "answers": [substring, …]}')
-    ev.add_argument("-k", type=int, default=5, help="cut-off rank")
+    ev.add_argument("questions", type=cliargs.readable_text_file, help='JSONL lines {"question": …, "answers": [substring, …]}')
+    ev.add_argument("-k", type=cliargs.positive_int, default=5, help="cut-off rank")
     ev.add_argument("--mode", choices=(*MODES, "all"), default=DEFAULT_MODE, help="retrieval mode, or all three")
     ev.add_argument("--rerank", action="store_true", help="apply the coverage rerank pass")
     ev.add_argument("--embedder", default=None, help="must match the index's embedder (checked)")

@@ -25,6 +25,7 @@ DEFAULT_EMBEDDER = "all-minilm-l6-v2"
 # ranking only breaks near-ties for Chinese queries instead of pulling good lexical hits down.
 ENGLISH_ONLY = ("all-minilm", "all-mpnet", "all-distilroberta", "msmarco", "multi-qa-minilm", "multi-qa-mpnet")
 ENGLISH_ONLY_ON_CJK = 0.1
+CJK_QUERY = 0.3  # a query with more than this share of Chinese characters counts as Chinese
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -38,6 +39,17 @@ def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def check_embedder(name: str):
+    """The ModelSpec of an embedder, refused before anything loads if the registry (or a local
+    folder's files) says it is a chat or base model. Hub ids cannot be told apart offline: allowed."""
+    from apps.models.registry import EMBEDDING, names, resolve
+
+    spec = resolve(name)
+    if spec.kind != EMBEDDING and spec.source != "hub":
+        raise LabError("rag.not_embedder", name=spec.name, choices=", ".join(names(EMBEDDING)))
+    return spec
+
+
 class Embedder:
     """A sentence-transformers model with a disk cache. `identity` names it inside saved indexes."""
 
@@ -45,9 +57,8 @@ class Embedder:
                  cache_dir: str | Path | None = None):
         from apps.models import default_cache
         from apps.models.loading import lab_home
-        from apps.models.registry import resolve
 
-        spec = resolve(name)
+        spec = check_embedder(name)
         self.name = spec.name
         self.lm = (cache or default_cache()).get(spec.name, variant="st")
         self.model = self.lm.model
@@ -63,10 +74,11 @@ class Embedder:
         slug = hashlib.sha256(repr(sorted(self.identity.items())).encode()).hexdigest()[:16]
         self.cache_dir = Path(cache_dir) if cache_dir else lab_home() / "rag" / "embeddings" / slug
 
-    def weight_for(self, query: str) -> float:
-        """Weight of this embedder's ranking in hybrid fusion for `query` (lexical has 1.0)."""
-        if not self.multilingual and cjk_share(query) > 0.3:
-            return ENGLISH_ONLY_ON_CJK
+    def weight_for(self, query: str, on_cjk: float | None = None) -> float:
+        """Weight of this embedder's ranking in hybrid fusion for `query` (lexical has 1.0).
+        on_cjk: the weight of an English-only embedder on a Chinese query (default ENGLISH_ONLY_ON_CJK)."""
+        if not self.multilingual and cjk_share(query) > CJK_QUERY:
+            return ENGLISH_ONLY_ON_CJK if on_cjk is None else on_cjk
         return 1.0
 
     def _path(self, key: str) -> Path:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from apps.errors import LabError
+from apps.userfiles import read_text
 from rag.lexical import normalize
 
 _SPACE = re.compile(r"\s+")
@@ -29,7 +30,7 @@ def load_questions(path: str | Path) -> list[dict]:
     if not path.exists():
         raise LabError("rag.not_found", name=str(path))
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -62,8 +63,11 @@ def evaluate(index, questions: list[dict], k: int = 5, mode: str | None = None, 
 
     mode = mode or DEFAULT_MODE
     rows, reciprocal, hits, started = [], 0.0, 0, time.perf_counter()
-    for item in questions:
-        result = index.search(item["question"], k=k, mode=mode, **search_kwargs)
+    vectors = [None] * len(questions)
+    if mode != "lexical":  # one batched forward pass instead of one per question
+        vectors = index.embedder.encode([item["question"] for item in questions], use_cache=False)
+    for item, vector in zip(questions, vectors):
+        result = index.search(item["question"], k=k, mode=mode, query_vector=vector, **search_kwargs)
         rank = first_hit_rank([h.chunk.text for h in result.hits], item["answers"])
         hits += rank is not None
         reciprocal += 1.0 / rank if rank else 0.0

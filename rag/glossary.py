@@ -108,8 +108,16 @@ python|编程语言
 代码|code
 """
 
-GROUPS: list[list[str]] = [[normalize(t.strip()) for t in line.split("|") if t.strip()]
-                           for line in GROUPS_TEXT.strip().splitlines() if line.strip()]
+
+
+def parse(text: str) -> list[list[str]]:
+    """Groups from lines of "term|term|…" (normalised; "#" lines are comments), e.g. GROUPS_TEXT or a
+    pinned copy of it."""
+    return [[normalize(t.strip()) for t in line.split("|") if t.strip()]
+            for line in text.strip().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+GROUPS: list[list[str]] = parse(GROUPS_TEXT)
 
 
 def _contains(text: str, term: str) -> bool:
@@ -123,7 +131,7 @@ def expansions(query: str, groups: list[list[str]] | None = None) -> list[str]:
     """Terms to add to `query`: the other members of every group one of whose terms it contains."""
     text = normalize(query)
     extra: list[str] = []
-    for group in groups or GROUPS:
+    for group in GROUPS if groups is None else groups:
         if any(_contains(text, term) for term in group):
             extra.extend(t for t in group if not _contains(text, t) and t not in extra)
     return extra

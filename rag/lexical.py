@@ -83,8 +83,9 @@ class BM25:
     """
 
     def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75, expand_weight: float = 0.5,
-                 unigram_weight: float = 1.0, latin_weight: float = 3.0):
+                 unigram_weight: float = 1.0, latin_weight: float = 3.0, glossary: list[list[str]] | None = None):
         self.k1, self.b, self.expand_weight = k1, b, expand_weight
+        self.glossary = glossary  # synonym groups for query expansion; None: rag.glossary.GROUPS
         self.unigram_weight, self.latin_weight = unigram_weight, latin_weight
         self.vocab: dict[str, int] = {}
         rows, cols, vals = [], [], []
@@ -117,7 +118,7 @@ class BM25:
         counts = Counter(t for t in query_tokens(query) if t in self.vocab)
         weights = {t: math.sqrt(n) * self.token_weight(t) for t, n in counts.items()}
         if self.expand_weight > 0:
-            extra = Counter(t for term in expansions(query) for t in query_tokens(term) if t in self.vocab)
+            extra = Counter(t for term in expansions(query, self.glossary) for t in query_tokens(term) if t in self.vocab)
             for t in extra:
                 weights.setdefault(t, self.expand_weight * self.token_weight(t))
         ids = np.fromiter((self.vocab[t] for t in weights), dtype=np.int64, count=len(weights))

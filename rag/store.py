@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from apps.errors import LabError
-from rag.chunking import Chunk, chunk_documents
-from rag.embed import DEFAULT_EMBEDDER, Embedder
+from apps.userfiles import check_output_folder
+from rag.chunking import Chunk, check_settings, chunk_documents
+from rag.embed import DEFAULT_EMBEDDER, Embedder, check_embedder
 from rag.hybrid import cross_encoder_rerank, rerank, rrf
 from rag.lexical import BM25
 from rag.loaders import Document, load_paths
@@ -72,6 +73,15 @@ class SearchResult:
                 "hits": [h.to_dict() for h in self.hits]}
 
 
+def check_target(folder: str | Path) -> Path:
+    """A folder an index may be saved to: new, empty, or an index already (replaced whole). A file
+    or a folder of other things is refused, never overwritten; cheap, so `build` checks it first."""
+    folder = check_output_folder(folder)
+    if folder.is_dir() and not (folder / "meta.json").exists() and any(folder.iterdir()):
+        raise LabError("rag.not_index_folder", path=str(folder))
+    return folder
+
+
 class RagIndex:
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, vindex: VectorIndex, embedder: Embedder,
                  config: BuildConfig, documents: dict[str, str] | None = None):
@@ -87,6 +97,9 @@ class RagIndex:
         Files that fail to load are skipped (their LabErrors appended to `skipped`) unless none load.
         names: display names for the paths (e.g. uploads' original names)."""
         config = config or BuildConfig()
+        check_settings(config.chunk_size, config.overlap, config.strategy)  # cheap checks before loading files
+        if embedder is None:
+            check_embedder(config.embedder)
         report = progress or (lambda frac, stage: None)
         report(0.0, "load")
         docs = [d for d in paths_or_docs if isinstance(d, Document)]
@@ -112,8 +125,7 @@ class RagIndex:
         """Write the index to `folder` atomically: a temp sibling folder, renamed over the target."""
         folder = Path(folder).expanduser().resolve()
         folder.parent.mkdir(parents=True, exist_ok=True)
-        if folder.exists() and not (folder / "meta.json").exists() and any(folder.iterdir()):
-            raise LabError("rag.not_index_folder", path=str(folder))  # never overwrite unrelated files
+        check_target(folder)
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
         try:
             meta = {"format": FORMAT, "config": asdict(self.config), "embedder": self.embedder.identity,
@@ -178,11 +190,14 @@ class RagIndex:
 
     # ---- searching ------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, mode: str = DEFAULT_MODE, rerank_with: str | None = None,
-               pool: int = 50, dense_weight: float | None = None, rrf_k: int = RRF_K,
-               with_vector: bool = False) -> SearchResult:
+               pool: int = 50, dense_weight: float | None = None, rrf_k: int | None = None,
+               with_vector: bool = False, cjk_dense_weight: float | None = None,
+               query_vector: np.ndarray | None = None) -> SearchResult:
         """Top-k chunks for `query`. mode: dense | lexical | hybrid. rerank_with: None, "coverage"
         (built in, offline) or a cross-encoder model id. pool: candidates taken from each retriever.
-        with_vector: embed the query even in lexical mode (to place it on the 2-D map)."""
+        with_vector: embed the query even in lexical mode (to place it on the 2-D map).
+        rrf_k (default RRF_K) and cjk_dense_weight (see Embedder.weight_for) tune hybrid fusion.
+        query_vector: float32 (dim,), the query already embedded (evaluate embeds all questions in one batch)."""
         if not query or not query.strip():
             raise LabError("rag.empty_query")
         if mode not in MODES:
@@ -194,7 +209,7 @@ class RagIndex:
         qvec = None
         if mode in ("dense", "hybrid") or with_vector:
             t0 = time.perf_counter()
-            qvec = self.embedder.encode_query(query)
+            qvec = self.embedder.encode_query(query) if query_vector is None else query_vector.reshape(1, -1)
             timings["embed"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         if mode in ("dense", "hybrid"):
@@ -204,8 +219,8 @@ class RagIndex:
             lexical = dict(self.bm25.top(query, pool))
         if mode == "hybrid":
             if dense_weight is None:
-                dense_weight = self.embedder.weight_for(query)
-            first = rrf([list(lexical), list(dense)], [1.0, dense_weight], k0=rrf_k)
+                dense_weight = self.embedder.weight_for(query, cjk_dense_weight)
+            first = rrf([list(lexical), list(dense)], [1.0, dense_weight], k0=RRF_K if rrf_k is None else rrf_k)
         else:
             first = dense if mode == "dense" else lexical
         ranked = sorted(first.items(), key=lambda kv: -kv[1])

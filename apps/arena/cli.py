@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from apps import cliargs
 from apps.cli import emit
+from apps.userfiles import read_text
 
 
 def _db_arg(p, for_ratings: bool = False) -> None:
@@ -31,40 +33,40 @@ def register(sub) -> None:
     cmds = arena.add_subparsers(dest="arena_command", required=True)
 
     p = cmds.add_parser("ratings", help="Elo or Bradley-Terry leaderboard from votes")
-    p.add_argument("--votes", help="vote file: Chatbot Arena battle JSONL or JSON list")
+    p.add_argument("--votes", type=cliargs.readable_text_file, help="vote file: Chatbot Arena battle JSONL or JSON list")
     p.add_argument("--method", choices=["bt", "elo"], default="bt", help="Bradley-Terry MLE (default) or online Elo")
-    p.add_argument("--bootstrap", type=int, default=0, help="bootstrap rounds for 95%% intervals (0 = none)")
-    p.add_argument("--k", type=float, default=4.0, help="Elo K factor (rating points moved per surprise)")
+    p.add_argument("--bootstrap", type=cliargs.non_negative_int, default=0, help="bootstrap rounds for 95%% intervals (0 = none)")
+    p.add_argument("--k", type=cliargs.positive_float, default=4.0, help="Elo K factor (rating points moved per surprise)")
     p.add_argument("--source", choices=["human", "judge", "import"], help="only votes of this source (--db)")
     p.add_argument("--matrices", action="store_true", help="add win-rate and battle-count matrices to --json")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--seed", type=cliargs.seed, default=0, help="bootstrap seed")
     _db_arg(p, for_ratings=True)
     p.set_defaults(func=_ratings)
 
     p = cmds.add_parser("export", help="write the database's votes as Chatbot Arena battle JSONL")
-    p.add_argument("--out", required=True, help="JSONL file to write (atomically)")
+    p.add_argument("--out", required=True, type=cliargs.writable_file, help="JSONL file to write (atomically)")
     p.add_argument("--source", choices=["human", "judge", "import"], help="only votes of this source")
     _db_arg(p)
     p.set_defaults(func=_export)
 
     p = cmds.add_parser("import", help="add votes from a Chatbot Arena battle file (twice adds nothing)")
-    p.add_argument("--votes", required=True, help="JSONL or JSON list of battles")
+    p.add_argument("--votes", required=True, type=cliargs.readable_text_file, help="JSONL or JSON list of battles")
     _db_arg(p)
     p.set_defaults(func=_import)
 
     p = cmds.add_parser("perplexity", help="perplexity (and the mean token loss) on held-out text")
     p.add_argument("--model", action="append", required=True, help="registry model or model+adapter; repeatable")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="which team-written held-out text")
-    p.add_argument("--text", help="score this UTF-8 file instead (passages separated by blank lines)")
-    p.add_argument("--window", type=int, default=512, help="sliding window in tokens (stride = half)")
+    p.add_argument("--text", type=cliargs.readable_text_file, help="score this UTF-8 file instead (passages separated by blank lines)")
+    p.add_argument("--window", type=cliargs.int_in(2, name="window"), default=512, help="sliding window in tokens (stride = half)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_perplexity)
 
     p = cmds.add_parser("mc", help="multiple-choice accuracy by log-likelihood (acc, acc_norm)")
     p.add_argument("--model", action="append", required=True, help="registry model or model+adapter; repeatable")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="which benchmark (and prompt template)")
-    p.add_argument("--file", help="questions JSONL instead of the built-in benchmark")
-    p.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all)")
+    p.add_argument("--file", type=cliargs.readable_text_file, help="questions JSONL instead of the built-in benchmark")
+    p.add_argument("--limit", type=cliargs.non_negative_int, default=0, help="only the first N questions (0 = all)")
     p.add_argument("--details", action="store_true", help="include per-question log-likelihoods in --json")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_mc)
@@ -73,9 +75,9 @@ def register(sub) -> None:
     p.add_argument("--provider", default="local", help="apps.tasks.providers preset (local, lab, deepseek, …)")
     p.add_argument("--judge-model", help="the judge's model id (default: the preset's)")
     p.add_argument("--base-url", help="OpenAI-compatible base URL (custom preset)")
-    p.add_argument("--prompts", required=True, help="text file, one prompt per line")
+    p.add_argument("--prompts", required=True, type=cliargs.readable_text_file, help="text file, one prompt per line")
     p.add_argument("--contestant", action="append", help="contestant spec; repeatable (default: the arena pool)")
-    p.add_argument("--max-new-tokens", type=int, default=96, help="reply length of each contestant")
+    p.add_argument("--max-new-tokens", type=cliargs.positive_int, default=96, help="reply length of each contestant")
     p.add_argument("--one-order", action="store_true", help="ask once instead of twice with answers swapped")
     _db_arg(p)
     p.set_defaults(func=_judge)
@@ -148,7 +150,7 @@ def _import(args) -> int:
 def _perplexity(args) -> int:
     from apps.arena import evals
 
-    texts = evals.passages(Path(args.text).read_text(encoding="utf-8")) if args.text else evals.heldout(args.lang)
+    texts = evals.passages(read_text(args.text)) if args.text else evals.heldout(args.lang)
     results = [evals.perplexity(m, texts, window=args.window).as_dict() for m in args.model]
     text = "\n".join(f"{r['model']:<40} ppl {r['perplexity']:>9.3f}  mean loss {r['mean_loss']:.4f} nats/token  "
                      f"{r['bits_per_byte']:.4f} bits/byte  ({r['tokens']} tokens)" for r in results)
@@ -182,7 +184,7 @@ def _judge(args) -> int:
 
     cfg = ProviderConfig(args.provider, base_url=args.base_url, model=args.judge_model,
                          api_key=key_from_env(args.provider) if args.provider != "local" else None)
-    prompts = Path(args.prompts).read_text(encoding="utf-8").splitlines()
+    prompts = read_text(args.prompts).splitlines()
     arena = Arena(VoteStore(args.db), pool=args.contestant) if args.contestant else Arena(VoteStore(args.db))
     result = judge.fill(arena, cfg, prompts, max_new_tokens=args.max_new_tokens, both_orders=not args.one_order)
     emit(result, args.json, f"{result['judge']}: {result['stored']} verdicts stored, {result['unparsed']} unparsable")

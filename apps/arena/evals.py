@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from apps.errors import LabError
+from apps.userfiles import read_text
 
 DATA = Path(__file__).resolve().parents[2] / "curriculum" / "data" / "arena"
 TEMPLATES = {"en": ("Question: {question}\nAnswer:", " "), "zh": ("问题：{question}\n答案：", "")}
@@ -138,7 +139,7 @@ def heldout(lang: str) -> list[str]:
     path = heldout_path(lang)
     if not path.is_file():
         raise LabError("arena.no_text", what=str(path))
-    return passages(path.read_text(encoding="utf-8"))
+    return passages(read_text(path))
 
 
 # ---------------------------------------------------------------- multiple choice
@@ -150,7 +151,7 @@ def load_mc(path: str | Path) -> list[dict]:
     if not path.is_file():
         raise LabError("arena.no_text", what=str(path))
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from apps.arena.ratings import WINNERS
 from apps.errors import LabError
+from apps.userfiles import read_text
 
 
 def dumps(record: dict) -> str:
@@ -34,7 +35,7 @@ def read(path: str | Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise LabError("arena.no_file", path=str(path))
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)  # binary or non-UTF-8: a files.* LabError
     if text.lstrip().startswith("["):
         try:
             records = json.loads(text)

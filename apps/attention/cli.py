@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from apps import cliargs
+
 MAX_TOKENS = 256  # = apps.attention.extract.MAX_TOKENS; not imported so `llmlab --help` stays light
 
 
@@ -15,9 +17,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("attention", help="attention weights, per-head statistics and the from-scratch check")
     p.add_argument("--model", default="smollm2-135m-instruct", help="registry name, local folder or hub id")
     p.add_argument("--text", required=True, help="the text to analyse")
-    p.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help="refuse longer texts (default %(default)s)")
-    p.add_argument("--layer", type=int, default=None, help="also print this layer's weights (with --head)")
-    p.add_argument("--head", type=int, default=0, help="head printed with --layer (default %(default)s)")
+    p.add_argument("--max-tokens", type=cliargs.positive_int, default=MAX_TOKENS, help="refuse longer texts (default %(default)s)")
+    p.add_argument("--layer", type=cliargs.non_negative_int, default=None, help="also print this layer's weights (with --head)")
+    p.add_argument("--head", type=cliargs.non_negative_int, default=0, help="head printed with --layer (default %(default)s)")
     p.add_argument("--no-check", action="store_true", help="skip the from-scratch recomputation")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)

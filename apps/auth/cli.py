@@ -18,6 +18,7 @@ import argparse
 import csv
 from pathlib import Path
 
+from apps import cliargs
 from apps.errors import LabError
 
 
@@ -39,7 +40,7 @@ def register(subparsers) -> None:
     p.add_argument("roster_action", choices=("list", "add", "reset", "remove"), help="what to do")
     p.add_argument("--class", dest="class_name", help="class name or join code (default: the only class)")
     p.add_argument("--name", action="append", default=[], help="a student's display name (repeatable)")
-    p.add_argument("--csv", help="CSV file of names (first column; a header row 'name' is skipped)")
+    p.add_argument("--csv", type=cliargs.readable_text_file, help="CSV file of names (first column; a header row 'name' is skipped)")
     p = add("settings", "show or change quotas and allowlists", _settings)
     p.add_argument("--class", dest="class_name", help="class name or join code (default: the only class)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

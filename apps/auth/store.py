@@ -22,6 +22,7 @@ import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from apps.auth.users import TEACHER, STUDENT, User
 from apps.errors import LabError
@@ -109,6 +110,13 @@ def _check_new_password(password: str) -> None:
         raise LabError("auth.weak_password", min=MIN_PASSWORD)
 
 
+def _check_url_shape(url: str) -> None:
+    """An allowlisted base URL must be a full http(s) URL with a host (an ftp:// or bare host never matches)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LabError("security.url_bad", url=url)
+
+
 def clean_settings(changes: dict) -> dict:
     """Validate settings a teacher sends (CLI or panel): known keys, ints in range, lists of strings."""
     out = {}
@@ -128,6 +136,9 @@ def clean_settings(changes: dict) -> dict:
         else:
             items = value.replace(",", "\n").splitlines() if isinstance(value, str) else list(value or [])
             value = sorted({str(v).strip() for v in items if str(v).strip()})
+            if key == "base_urls":
+                for url in value:
+                    _check_url_shape(url)
         out[key] = value
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from apps import cliargs
 from apps.cli import emit
 from apps.errors import LabError
 from apps.i18n import t
@@ -46,7 +47,7 @@ def register(sub) -> None:
 
     p = cmds.add_parser("progress", help="class summary (per-exercise solve rate, per-student counts), or one student's")
     p.add_argument("--student", default=None, help="show this student's solved exercises instead")
-    p.add_argument("--export", default=None, help="write every attempt to this .csv or .jsonl file (atomically)")
+    p.add_argument("--export", default=None, type=cliargs.writable_file, help="write every attempt to this .csv or .jsonl file (atomically)")
     common(p)
     p.set_defaults(func=_progress)
 

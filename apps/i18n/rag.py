@@ -106,6 +106,8 @@ STRINGS = {
     "rag.no_text": ("“{name}”里没有找到可读的文字（支持 txt、md、pdf、html、docx）。",
                     "No readable text found in '{name}' (txt, md, pdf, html and docx are supported)."),
     "rag.bad_chunking": ("切块参数无效：{why}", "Invalid chunking settings: {why}"),
+    "rag.not_embedder": ("“{name}”不是向量（嵌入）模型，不能为检索生成向量。可用的向量模型：{choices}",
+                         "'{name}' is not an embedding model, so it cannot embed text for retrieval. Embedding models: {choices}"),
     "rag.embed_failed": ("向量模型“{name}”出错：{reason}", "The embedding model '{name}' failed: {reason}"),
     "rag.bad_index_type": ("未知的索引类型“{kind}”，可选：{choices}", "Unknown index type '{kind}'. Choices: {choices}"),
     "rag.dim_mismatch": ("向量维度 {got} 与索引的维度 {want} 不一致。", "Vector dimension {got} does not match the index's {want}."),

@@ -62,6 +62,7 @@ class GenerationConfig:
             ("repetition_penalty", 0 < self.repetition_penalty <= 10, "0 < r ≤ 10"),
             ("num_beams", 1 <= self.num_beams <= 8, "1..8"),
             ("top_logprobs", 0 <= self.top_logprobs <= 20, "0..20"),
+            ("seed", self.seed is None or -(2**63) <= self.seed < 2**63, "a 64-bit integer"),
         ]
         for name, ok, why in checks:
             if not ok:

@@ -13,6 +13,7 @@ import fcntl
 import gc
 import hashlib
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -76,6 +77,8 @@ def lab_home() -> Path:
 
 def pick_device(requested: str | None = None) -> str:
     if requested and requested != "auto":
+        if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", requested):  # "tpu" would fail deep inside torch
+            raise LabError("gen.bad_param", name="device", why="auto, cpu, cuda or cuda:N")
         if requested.startswith("cuda") and not torch.cuda.is_available():
             raise LabError("gen.bad_param", name="device", why="CUDA is not available on this machine")
         return requested

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from apps import cliargs
 from apps.cli import emit
 
 
@@ -22,7 +23,7 @@ def _add_decoding(p) -> None:
     g.add_argument("--min-p", type=float, default=0.0, help="drop tokens below min_p × p(best) (0 = off)")
     g.add_argument("--repetition-penalty", type=float, default=1.0, help=">1 discourages repeats")
     g.add_argument("--num-beams", type=int, default=1, help="beam search width (1 = off)")
-    g.add_argument("--seed", type=int, default=None, help="random seed for reproducible sampling")
+    g.add_argument("--seed", type=cliargs.seed, default=None, help="random seed for reproducible sampling")
     g.add_argument("--stop", action="append", default=[], help="stop string (repeatable)")
     g.add_argument("--top-logprobs", type=int, default=5, help="alternatives recorded per token")
 
@@ -32,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--model", default="smollm2-135m-instruct", help="registry name, local folder or hub id")
     p.add_argument("--prompt", required=True, help="the user message (chat models) or text to continue")
     p.add_argument("--system", default=None, help="system prompt (chat models)")
-    p.add_argument("--adapter", default=None, help="a peft adapter folder to apply")
+    p.add_argument("--adapter", default=None, type=cliargs.adapter_folder, help="a peft adapter folder to apply")
     p.add_argument("--json", action="store_true", help="print JSON")
     _add_decoding(p)
     p.set_defaults(func=_generate)
@@ -47,8 +48,8 @@ def register(sub) -> None:
     p.add_argument("--models", nargs="+", default=["smollm2-135m-instruct"], help="e.g. a base and an instruct model")
     p.add_argument("--prompt", required=True)
     p.add_argument("--presets", nargs="+", default=["greedy", "balanced"], help="names from the preset list")
-    p.add_argument("--max-new-tokens", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-new-tokens", type=cliargs.positive_int, default=64)
+    p.add_argument("--seed", type=cliargs.seed, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_compare)
 
@@ -113,8 +114,9 @@ def _tokenize(args) -> int:
 
 def _compare(args) -> int:
     from apps.models import default_cache
-    from apps.playground.decoding import compare, describe, preset
+    from apps.playground.decoding import check_pairs, compare, describe, preset
 
+    check_pairs(len(args.models), args.presets, args.max_new_tokens, args.seed)  # before any model loads
     lms = [default_cache().get(m) for m in args.models]
     rows = compare(lms, args.prompt, args.presets, args.max_new_tokens, args.seed)
     payload = [{"model": m, "preset": n, "setting": describe(preset(n))} | result_dict(r) for m, n, r in rows]

@@ -40,15 +40,22 @@ def describe(cfg: GenerationConfig) -> str:
     return head + (f" rep={cfg.repetition_penalty:g}" if cfg.repetition_penalty != 1.0 else "")
 
 
+def check_pairs(n_models: int, names: list[str], max_new_tokens: int = 64, seed: int | None = 0) -> None:
+    """The cheap checks of a comparison (pair count, preset names, settings), before models load."""
+    if not 1 <= n_models * len(names) <= 4:
+        raise LabError("gen.bad_param", name="presets", why="pick 1 to 4 model × strategy pairs")
+    for name in names:
+        preset(name, max_new_tokens, seed).validate()
+
+
 def compare(lms: list[LoadedModel], prompt, names: list[str], max_new_tokens: int = 64, seed: int | None = 0,
             system: str | None = None, user: str | None = None) -> list[tuple[str, str, GenerationResult]]:
     """Generate once per (model, preset) pair, at most 4 pairs, with the same prompt and seed.
 
     Two models with one preset puts a base model beside an instruct model: the base one continues
     the text, the instruct one answers it. One model with several presets compares decodings."""
+    check_pairs(len(lms), names, max_new_tokens, seed)
     pairs = [(lm, n) for lm in lms for n in names]
-    if not 1 <= len(pairs) <= 4:
-        raise LabError("gen.bad_param", name="presets", why="pick 1 to 4 model × strategy pairs")
     # All pairs enter the batch at once (beam search runs alone); then collect in order.
     started = [(lm.name, n, start(lm, prompt, preset(n, max_new_tokens, seed), system=system, user=user))
                for lm, n in pairs]

@@ -14,6 +14,8 @@ import yaml
 from apps.errors import LabError
 from apps.finetune.config import write_atomic
 from apps.pretrain import architecture
+from apps.pretrain.tokenizer import MAX_VOCAB, MIN_VOCAB
+from apps.userfiles import check_output_folder, read_text
 
 RUNTIME_FIELDS = ("output", "resume")  # where a run lives and whether it continues: not in run.yaml
 
@@ -77,6 +79,10 @@ def validate(cfg: PretrainConfig) -> PretrainConfig:
         raise LabError("pretrain.bad_number", name="val_fraction", value=cfg.val_fraction)
     if cfg.learning_rate is not None and not 0 < cfg.learning_rate < 1:
         raise LabError("pretrain.bad_number", name="learning_rate", value=cfg.learning_rate)
+    if not MIN_VOCAB <= cfg.vocab_size <= MAX_VOCAB:
+        raise LabError("pretrain.vocab_range", size=cfg.vocab_size, low=MIN_VOCAB, high=MAX_VOCAB)
+    if cfg.output:
+        check_output_folder(cfg.output)  # an existing file, or a parent that is one: refused now
     cfg.shape()  # unknown preset or an impossible shape
     return cfg
 
@@ -111,7 +117,7 @@ def load_yaml(path: str | Path) -> PretrainConfig:
     if not path.exists():
         raise LabError("pretrain.no_config", path=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise LabError("pretrain.bad_config", path=str(path), reason=str(exc).splitlines()[0]) from exc
     known = {f.name for f in fields(PretrainConfig)}

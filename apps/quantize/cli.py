@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 
+from apps import cliargs
 from apps.errors import LabError
 
 ACTIONS = ("compare", "byhand", "gguf", "export", "kv", "kvsize", "lookup", "attention")
@@ -32,8 +33,8 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="smollm2-135m-instruct", help="registry name or local folder")
     p.add_argument("--method", default="int8", help=f"one of {', '.join(QUANT_METHODS)} (nf4 needs CUDA)")
     p.add_argument("--group-size", type=int, default=32, help="int4: weights sharing one scale and zero-point")
-    p.add_argument("--eval-text", default=None, help="UTF-8 text file for perplexity (default: the lab's zh/en text)")
-    p.add_argument("--output", default=None, help="save the quantised model to this new folder")
+    p.add_argument("--eval-text", default=None, type=cliargs.readable_text_file, help="UTF-8 text file for perplexity (default: the lab's zh/en text)")
+    p.add_argument("--output", default=None, type=cliargs.output_folder, help="save the quantised model to this new folder")
     p.add_argument("--samples", type=int, default=0, help="prompts to answer with both models, side by side (0-3)")
     p.add_argument("--new-tokens", type=int, default=32, help="tokens to decode when timing (kv, lookup, speed)")
     p.add_argument("--weight", default=None, help="byhand: the weight matrix (default: the first MLP down_proj)")
@@ -52,13 +53,20 @@ def _check_args(args) -> None:
         raise LabError("quantize.bad_new_tokens")
 
 
-def _loaded(args):
-    from apps.models import default_cache
+def _generative(args):
+    """The ModelSpec of --model, refused if it is an embedding model (no KV cache, no text to time)."""
     from apps.models.registry import EMBEDDING, resolve, split_quant
 
     spec = resolve(split_quant(args.model)[0])
     if spec.kind == EMBEDDING:
         raise LabError("quantize.embedding_model", name=spec.name)
+    return spec
+
+
+def _loaded(args):
+    from apps.models import default_cache
+
+    _generative(args)
     return default_cache().get(args.model)
 
 
@@ -105,10 +113,9 @@ def run(args) -> int:
         from transformers import AutoConfig
 
         from apps.models.loading import model_dir
-        from apps.models.registry import resolve, split_quant
         from apps.quantize.tricks import kv_cache_size
 
-        config = AutoConfig.from_pretrained(model_dir(resolve(split_quant(args.model)[0])))
+        config = AutoConfig.from_pretrained(model_dir(_generative(args)))
         s = kv_cache_size(config)
         emit(s, args.json, f"{s['layers']} layers, {s['heads']} query heads, {s['kv_heads']} kv heads × {s['head_dim']}\n"
              + "\n".join(f"  {r['tokens']:>6} tokens: GQA {r['gqa_bytes'] / 2**20:8.1f} MB  MHA {r['mha_bytes'] / 2**20:8.1f} MB"

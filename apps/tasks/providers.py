@@ -133,7 +133,7 @@ class ProviderConfig:
 
 def key_from_env(preset: str) -> str | None:
     """For the CLI only: the key from the preset's environment variable (LLMLAB_API_KEY as fallback)."""
-    spec = PRESETS[preset]
+    spec = ProviderConfig(preset).spec  # an unknown preset: tasks.unknown_preset, not a KeyError
     return (os.environ.get(spec.env_var or "") or os.environ.get("LLMLAB_API_KEY") or None)
 
 

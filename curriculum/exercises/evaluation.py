@@ -29,7 +29,7 @@ EXERCISES = [
             "model_a, model_b, winner per line) and run `llmlab arena ratings --votes FILE` (it leaves the class's "
             "vote database alone).",
         ),
-        checker="bt_top", params={"votes": VOTES}, kind="text",
+        checker="bt_top", params={"votes": VOTES, "l2": 1e-6}, kind="text",
     ),
     Exercise(
         id="evaluation.elo",
@@ -47,7 +47,7 @@ EXERCISES = [
             "Per vote: E_a = 1 / (1 + 10^((R_b − R_a)/400)), R_a += K·(S_a − E_a), R_b −= K·(S_a − E_a). "
             "Check with `llmlab arena ratings --votes FILE --method elo --k 32`.",
         ),
-        checker="elo_rating", params={"votes": VOTES, "k": 32.0, "model": "C"}, kind="number", tolerance=0.5,
+        checker="elo_rating", params={"votes": VOTES, "k": 32.0, "init": 1000.0, "model": "C"}, kind="number", tolerance=0.5,
     ),
     Exercise(
         id="evaluation.perplexity",
@@ -65,7 +65,7 @@ EXERCISES = [
             "Perplexity = exp(mean cross-entropy per token). You can also run `llmlab arena perplexity --model "
             "smollm2-135m-instruct --lang en`.",
         ),
-        checker="perplexity", params={"model": SMOL, "lang": "en"}, kind="number", rel_tolerance=0.01,
+        checker="perplexity", params={"model": SMOL, "lang": "en", "window": 512}, kind="number", rel_tolerance=0.01,
         models=(SMOL,),
     ),
     Exercise(

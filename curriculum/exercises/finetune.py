@@ -58,7 +58,7 @@ EXERCISES = [
             "The Fine-tune tab's data preview colours the trained tokens; the system prompt, the user message and "
             "the role markers are masked (-100).",
         ),
-        checker="sft_trained_tokens", params={"model": SMOL, "messages": CHAT}, kind="int", models=(SMOL,),
+        checker="sft_trained_tokens", params={"model": SMOL, "messages": CHAT, "max_length": 4096}, kind="int", models=(SMOL,),
     ),
     Exercise(
         id="finetune.lora_code",

@@ -2,6 +2,9 @@
 from curriculum.exercises import Exercise
 
 SMOL = "smollm2-135m-instruct"
+# Greedy decoding spelled out, so a changed default of GenerationConfig changes no answer.
+GREEDY = {"do_sample": False, "num_beams": 1, "repetition_penalty": 1.0, "temperature": 1.0, "top_k": 0,
+          "top_p": 1.0, "min_p": 0.0}
 
 EXERCISES = [
     Exercise(
@@ -39,7 +42,8 @@ EXERCISES = [
             "In the Playground turn sampling off (or temperature 0), a few new tokens are enough; hover over the "
             "first token of the reply.",
         ),
-        checker="greedy_first_token", params={"model": SMOL, "prompt": "Say hello in French."}, kind="text",
+        checker="greedy_first_token", params={"model": SMOL, "prompt": "Say hello in French.", "decoding": GREEDY},
+        kind="text",
         models=(SMOL,),
     ),
     Exercise(
@@ -55,7 +59,8 @@ EXERCISES = [
             "「体验模型」页会显示每个 token 的概率和候选 token（logprob 取 e 的指数即为概率）。",
             "The Playground shows each token's probability and its alternatives (probability = e^logprob).",
         ),
-        checker="greedy_first_prob", params={"model": SMOL, "prompt": "Say hello in French."}, kind="number",
+        checker="greedy_first_prob", params={"model": SMOL, "prompt": "Say hello in French.", "decoding": GREEDY},
+        kind="number",
         tolerance=1.0, percent=True, models=(SMOL,),
     ),
     Exercise(

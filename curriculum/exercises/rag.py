@@ -2,6 +2,13 @@
 from curriculum.exercises import Exercise
 
 EMBED = "all-minilm-l6-v2"
+# Every setting the answers depend on, written out (not the RAG tab's live defaults, which may be
+# tuned): the index the student builds, and the hidden knobs of lexical and hybrid search.
+INDEX = {"chunk_size": 300, "overlap": 60, "strategy": "sentence", "index_type": "flat", "embedder": EMBED,
+         "bm25_k1": 1.2, "bm25_b": 0.75}
+SEARCH = {"rrf_k": 10, "pool": 50, "cjk_dense_weight": 0.1, "expand_weight": 0.5, "unigram_weight": 1.0,
+          "latin_weight": 3.0, "glossary": "glossary-exercises.txt"}  # a file in curriculum/data/rag
+SETTINGS = {"index": INDEX, "search": SEARCH}
 
 EXERCISES = [
     Exercise(
@@ -9,10 +16,12 @@ EXERCISES = [
         stage="rag",
         title=("混合检索的 hit@5", "hit@5 of hybrid search"),
         prompt=(
-            "在「检索增强」页选演示语料（课程讲义），讲义语言选**中英文**，其余用默认设置建索引，再运行「评估检索」（k = 5）。"
+            "在「检索增强」页选演示语料（课程讲义），讲义语言选**中英文**，块大小 300、重叠 60、按句切块、flat 索引、"
+            "向量模型 all-minilm-l6-v2，建索引后运行「评估检索」（k = 5）。"
             "**hybrid** 模式的 hit@5 是多少？填 0～1 之间的小数，允许误差 ±0.01。",
-            "In the RAG tab, build an index over the demo corpus (the lessons) with lesson language **Both** and "
-            "otherwise default settings, then run \"Evaluate retrieval\" (k = 5). What is hit@5 in **hybrid** mode? A decimal between 0 "
+            "In the RAG tab, build an index over the demo corpus (the lessons) with lesson language **Both**, chunk "
+            "size 300, overlap 60, sentence chunks, a flat index and the all-minilm-l6-v2 embedder, then run "
+            "\"Evaluate retrieval\" (k = 5). What is hit@5 in **hybrid** mode? A decimal between 0 "
             "and 1, within ±0.01.",
         ),
         hint=(
@@ -20,7 +29,7 @@ EXERCISES = [
             "hit@5 = the share of questions with at least one chunk holding the expected answer among the top 5. "
             "The evaluation is in the \"Evaluate retrieval\" accordion.",
         ),
-        checker="rag_eval", params={"langs": ["zh", "en"], "k": 5, "mode": "hybrid"}, kind="number",
+        checker="rag_eval", params={"langs": ["zh", "en"], "k": 5, "mode": "hybrid", **SETTINGS}, kind="number",
         tolerance=0.01, models=(EMBED,),
     ),
     Exercise(
@@ -28,9 +37,9 @@ EXERCISES = [
         stage="rag",
         title=("英文向量模型遇上中文", "An English embedder meets Chinese"),
         prompt=(
-            "讲义语言只选**中文**建索引（其余默认设置），运行「评估检索」（k = 5）。**dense**（纯向量）模式的 hit@5 是多少？"
+            "讲义语言只选**中文**建索引（其余设置同上题），运行「评估检索」（k = 5）。**dense**（纯向量）模式的 hit@5 是多少？"
             "允许误差 ±0.02。和 hybrid 比一比，想想为什么。",
-            "Build the index with lesson language **中文** (Chinese) only, other settings default, and run "
+            "Build the index with lesson language **中文** (Chinese) only, other settings as in the previous exercise, and run "
             "\"Evaluate retrieval\" (k = 5). What is hit@5 in **dense** mode? Within ±0.02. Compare it with hybrid and think about why.",
         ),
         hint=(
@@ -38,7 +47,7 @@ EXERCISES = [
             "The default embedder, all-MiniLM-L6-v2, was trained on English only; lesson 3, \"Dense and lexical "
             "retrieval\", explains what follows.",
         ),
-        checker="rag_eval", params={"langs": ["zh"], "k": 5, "mode": "dense"}, kind="number", tolerance=0.02,
+        checker="rag_eval", params={"langs": ["zh"], "k": 5, "mode": "dense", **SETTINGS}, kind="number", tolerance=0.02,
         models=(EMBED,),
     ),
     Exercise(
@@ -57,7 +66,8 @@ EXERCISES = [
             "Switch the retrieval mode to dense and read the source file of the first hit; then compare with "
             "lexical or hybrid.",
         ),
-        checker="rag_top_source", params={"langs": ["zh", "en"], "query": "困惑度", "mode": "dense"}, kind="text",
+        checker="rag_top_source", params={"langs": ["zh", "en"], "query": "困惑度", "mode": "dense",
+                                           **SETTINGS}, kind="text",
         models=(EMBED,),
     ),
     Exercise(

@@ -17,8 +17,14 @@ def test_greedy_matches_transformers_generate(smollm):
     ids = smollm.tokenizer(ours.prompt, return_tensors="pt", add_special_tokens=False)
     with torch.inference_mode():
         ref = smollm.model.generate(**ids, max_new_tokens=12, do_sample=False)
-    ref_text = smollm.tokenizer.decode(ref[0, ids.input_ids.shape[1]:], skip_special_tokens=True)
-    assert ours.text == ref_text.strip() or ref_text.startswith(ours.text)
+    ref_ids = ref[0, ids.input_ids.shape[1]:].tolist()
+    ref_text = smollm.tokenizer.decode(ref_ids, skip_special_tokens=True)
+    eos = smollm.tokenizer.eos_token_id
+    # Every token, in order, and the whole reply: a truncated or padded reply fails.
+    reply_ids = [i for i in ref_ids if i != eos]
+    assert [t.id for t in ours.tokens if t.id != eos] == reply_ids and ours.completion_tokens == len(reply_ids)
+    assert ours.text == ref_text.strip()
+    assert ours.finish_reason == ("stop" if ref_ids[-1] == eos else "length")
     assert "Paris" in ours.text
 
 

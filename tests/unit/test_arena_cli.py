@@ -1,6 +1,8 @@
 """`llmlab arena ratings|export|import` end to end through the real CLI entry point."""
 import json
 
+import pytest
+
 from apps.arena import ratings, votefile
 from apps.cli import main
 
@@ -51,5 +53,9 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
     bad.write_text('{"model_a": "x", "model_b": "y", "winner": "maybe"}\n')
     assert main(["arena", "ratings", "--votes", str(bad)]) == 2
     assert "winner" in capsys.readouterr().err
-    assert main(["arena", "ratings", "--votes", str(tmp_path / "missing.jsonl"), "--json"]) == 2
-    assert json.loads(capsys.readouterr().out)["error"]["key"] == "arena.no_file"
+    # A missing file stops the parser (apps.cliargs): exit 2, the message on stderr.
+    with pytest.raises(SystemExit) as stop:
+        main(["arena", "ratings", "--votes", str(tmp_path / "missing.jsonl"), "--json"])
+    assert stop.value.code == 2 and "No such file" in capsys.readouterr().err
+    assert main(["arena", "ratings", "--db", str(bad), "--json"]) == 2  # LabErrors after parsing: JSON too
+    assert json.loads(capsys.readouterr().out)["error"]["key"] == "arena.bad_db"
