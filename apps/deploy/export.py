@@ -140,7 +140,7 @@ def _gradio_version() -> str:
 
 README = """---
 title: {title}
-emoji: 🤖
+emoji: ⚙
 colorFrom: indigo
 colorTo: green
 sdk: gradio
