@@ -27,7 +27,7 @@ def model_choices(user=None) -> list[tuple[str, str]]:
 
     choices = registry.choices()
     choices += [(n, n) for n in registry.quantized_names()]  # apps.quantize makes them on first use
-    choices += [(n, n) for n in llamacpp.served_ids()]  # "m@llama.cpp" says what runs it  # GGUFs run by llama.cpp, when installed
+    choices += [(n, n) for n in llamacpp.served_ids()]  # GGUFs run by llama.cpp ("m@llama.cpp"), when installed
     if user is None:
         return choices
     choices += [(f"⚙ {a['label']}", registry.model_ref(a["base_model"], a["adapter_path"]))
