@@ -117,8 +117,9 @@ def test_rag(answers, minilm):
     # hybrid (BM25 + weighted RRF + the pinned glossary) has no second implementation: its value at the
     # exercise's pinned settings was recorded once; a change of the lab's code that moves it must be
     # a deliberate update of the exercise (the prompt promises these settings to the students).
-    accepts(answers, "rag.hit5_hybrid", "0.9588", "0.93")
-    assert answers.check(EXERCISES["rag.hit5_hybrid"], "95.88%").correct  # "95.88%" reads as 0.9588
+    # 0.9588 over lessons 01-06; 0.9485 since lessons 07-09 joined the demo corpus (more distractors).
+    accepts(answers, "rag.hit5_hybrid", "0.9485", "0.93")
+    assert answers.check(EXERCISES["rag.hit5_hybrid"], "94.85%").correct  # "94.85%" reads as 0.9485
 
     both = load_paths([str(lesson.path) for lesson in lessons()])
     all_chunks = chunk_documents(both, INDEX["chunk_size"], INDEX["overlap"], INDEX["strategy"])
