@@ -23,7 +23,7 @@ from pathlib import Path
 from apps.errors import LabError
 from apps.finetune import config as config_mod
 from apps.finetune import data as data_mod
-from apps.finetune import progress, runs
+from apps.finetune import progress, runs, template
 from apps.finetune.config import RunConfig
 
 
@@ -98,11 +98,8 @@ def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
     dataset = data_mod.load(cfg.data, cfg.objective)
     path = model_dir(resolve(cfg.model))  # GGUF-born models: the converted safetensors folder
     runs.write_status(folder, base_path=path)
-    tokenizer = AutoTokenizer.from_pretrained(path)
     # Base models have no chat template: train (and later prompt) with the plain one, saved with the adapter.
-    tokenizer.chat_template = data_mod.chat_template(tokenizer)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = template.for_training(AutoTokenizer.from_pretrained(path))
     print(f"data: {len(dataset)} examples ({dataset.fmt}) from {dataset.path}", flush=True)
     print(f"model: {cfg.model} from {path} on {device}", flush=True)
     model = _load_model(cfg, path, device)
