@@ -31,15 +31,19 @@ def param_counts(path: str, lora_r: int, targets: str) -> dict:
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)
     total = sum(p.numel() for p in model.parameters())
-    wanted = None if targets == "all-linear" else {t.strip() for t in targets.split(",")}
-    lora = 0
+    wanted = None if targets == "all-linear" else {t.strip() for t in targets.split(",") if t.strip()}
+    lora = linear = 0
+    names = set()
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Linear) and "lm_head" not in name:
+            names.add(name.rsplit(".", 1)[-1])
+            linear += module.weight.numel()  # what bitsandbytes quantises (not embeddings, norms, lm_head)
             if wanted is None or name.rsplit(".", 1)[-1] in wanted:
                 lora += lora_r * (module.in_features + module.out_features)  # A: r×in, B: out×r
     text = getattr(config, "text_config", config)
-    return {"total": total, "lora": lora, "hidden": text.hidden_size, "layers": text.num_hidden_layers,
-            "heads": text.num_attention_heads, "vocab": text.vocab_size}
+    return {"total": total, "linear": linear, "lora": lora, "hidden": text.hidden_size,
+            "layers": text.num_hidden_layers, "heads": text.num_attention_heads, "vocab": text.vocab_size,
+            "linear_names": sorted(names)}
 
 
 def device_memory_mb(device: str) -> tuple[float, str]:

@@ -78,6 +78,45 @@ def check_method(cfg: RunConfig, device: str) -> None:
         raise LabError("finetune.bnb_missing")
 
 
+def check_output(path: str | Path | None) -> None:
+    """A run or export folder we can create: its nearest existing ancestor is a writable folder."""
+    if not path:
+        return
+    probe = Path(path).expanduser().absolute()
+    if probe.exists() and not probe.is_dir():
+        raise LabError("finetune.bad_out", path=str(path), why="not a folder")
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise LabError("finetune.bad_out", path=str(path), why=f"{probe} is not a writable folder")
+
+
+def preflight(cfg: RunConfig) -> str:
+    """Everything that can be checked in a second, before a model loads: device, method, output
+    folder, data (every line), model and target modules. Returns the device. Raises LabError."""
+    from apps.finetune.estimate import param_counts
+    from apps.models.loading import model_dir, pick_device
+    from apps.models.registry import resolve
+
+    config_mod.validate(cfg)
+    device = pick_device(cfg.device)
+    check_method(cfg, device)
+    check_output(cfg.output)
+    data_mod.load(cfg.data, cfg.objective)
+    try:
+        counts = param_counts(model_dir(resolve(cfg.model)), cfg.lora_r, cfg.target_modules)
+    except LabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an offline hub id, a folder that is not a model…
+        raise LabError("finetune.estimate_failed", model=cfg.model, reason=str(exc).splitlines()[0][:200]) from exc
+    if cfg.method != "full" and cfg.target_modules != "all-linear":
+        unknown = sorted({m.strip() for m in cfg.target_modules.split(",") if m.strip()} - set(counts["linear_names"]))
+        if unknown or not counts["lora"]:
+            raise LabError("finetune.bad_targets", names=", ".join(unknown) or cfg.target_modules,
+                           choices=", ".join(counts["linear_names"]))
+    return device
+
+
 def _split(items: list, fraction: float, seed: int) -> tuple[list, list]:
     """Shuffle once with the seed, hold out `fraction` (at least 1) for eval when there are >= 5."""
     items = list(items)

@@ -47,6 +47,15 @@ STRINGS = {
         "训练进程意外退出（{how}），可能是内存不足被系统杀掉。请看日志，或减小批大小/最大长度后重试。",
         "The training process exited unexpectedly ({how}), possibly killed for lack of memory. See the log, or lower batch size / max length and retry.",
     ),
+    "finetune.not_text": (
+        "{path} 不是 UTF-8 文本文件（第 {offset} 个字节处无法解码）。请提供 .jsonl/.json/.yaml 文本。",
+        "{path} is not a UTF-8 text file (cannot decode at byte {offset}). Give a .jsonl/.json/.yaml text file.",
+    ),
+    "finetune.bad_out": ("无法写入输出目录 {path}：{why}。", "Cannot write to the output folder {path}: {why}."),
+    "finetune.bad_targets": (
+        "模型里没有这些层：{names}。可用的线性层：{choices}（或 all-linear）。",
+        "The model has no layers named {names}. Its linear layers: {choices} (or all-linear).",
+    ),
     "finetune.estimate_failed": ("无法估算 {model} 的显存/内存：{reason}", "Cannot estimate memory for {model}: {reason}"),
     # ---- why these defaults ----
     "finetune.why.lr_lora": ("LoRA 学习率 2e-4：适配器从零开始，需要较大的步长。", "LoRA LR 2e-4: adapters start from zero and need large steps."),
