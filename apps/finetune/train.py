@@ -211,7 +211,7 @@ def main(cfg: RunConfig) -> dict:
     device = pick_device(cfg.device)
     cfg, _why = config_mod.resolve_defaults(cfg, device)
     cfg, folder = prepare(cfg, state="running")
-    runs.write_status(folder, pid=os.getpid(), started=started, ended=None)
+    runs.write_status(folder, **runs.process_id(), started=started, ended=None)
     try:
         check_method(cfg, device)
         metrics_path = folder / "metrics.jsonl"
