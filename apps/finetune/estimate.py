@@ -72,11 +72,16 @@ def estimate(cfg: RunConfig, device: str | None = None) -> dict:
         raise LabError("finetune.estimate_failed", model=cfg.model, reason=str(exc).splitlines()[0][:200]) from exc
     n, cuda = counts["total"], device.startswith("cuda")
     half = bool(cfg.bf16)
-    weight_bytes = {"qlora": 0.5 + 0.5 / 64 * 2, "lora": 2 if half else 4, "full": 4}[cfg.method]  # NF4 + scales
+    if cfg.method == "qlora":
+        # bitsandbytes quantises only the Linear layers (NF4: 4 bits + a double-quantised absmax per
+        # 64 weights); embeddings, norms and a tied lm_head stay in the 16-bit compute dtype.
+        weights = counts["linear"] * (0.5 + 0.5 / 64 * 2) + (n - counts["linear"]) * 2
+    else:
+        weights = n * (2 if half and cfg.method == "lora" else 4)
     adapters = counts["lora"] if cfg.method != "full" else 0
     trainable = adapters or n
     parts = {
-        "weights": n * weight_bytes,
+        "weights": weights,
         "adapters": adapters * 4,  # peft keeps adapters in fp32
         "gradients": trainable * 4,
         "optimizer": trainable * 8,  # AdamW: two fp32 moments per trainable parameter

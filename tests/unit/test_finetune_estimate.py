@@ -36,4 +36,14 @@ def test_dpo_full_adds_a_reference_model():
 def test_qlora_without_cuda_is_explained_not_switched():
     est = estimate(RunConfig(method="qlora", max_length=128), "cpu")
     assert est["method"] == "qlora" and est["blocker"] == "finetune.qlora_needs_cuda"
-    assert est["parts_mb"]["weights"] < estimate(RunConfig(method="lora", max_length=128), "cpu")["parts_mb"]["weights"] / 6
+
+
+def test_qlora_quantises_only_linear_layers():
+    """bitsandbytes turns nn.Linear weights into NF4; Gemma-3's 168M embedding parameters stay 16-bit."""
+    counts = param_counts(model_dir(resolve("gemma-3-270m")), 16, "all-linear")
+    embedding = 262144 * 640  # Gemma-3-270M: vocab × hidden, tied with the output layer
+    assert counts["total"] - counts["linear"] >= embedding and counts["linear"] < counts["total"] / 2
+    est = estimate(RunConfig(model="gemma-3-270m", method="qlora", max_length=128), "cpu")
+    weights = est["parts_mb"]["weights"] * 2**20
+    assert weights >= embedding * 2  # the embeddings alone, at 2 bytes each
+    assert weights < (embedding * 2 + counts["linear"] * 0.6)  # + NF4 Linear weights (~0.52 bytes each)
