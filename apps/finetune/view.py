@@ -152,7 +152,7 @@ def build(ctx: ui.ShellContext) -> dict:
         queue_df = gr.Dataframe(elem_id="ft-queue", interactive=False, **ui.texts("finetune.queue", lang0))
         c["finetune.log"] = gr.Textbox(lines=8, max_lines=8, elem_id="ft-log", **ui.texts("finetune.log", lang0))
     c["finetune.queue"] = queue_df
-    with gr.Accordion(t("finetune.past", lang0), open=False) as past:
+    with gr.Accordion(t("finetune.past", lang0), open=False, elem_id="ft-past") as past:
         c["finetune.past"] = past
         runs_df = gr.Dataframe(interactive=False, elem_id="ft-runs")
         with gr.Row():

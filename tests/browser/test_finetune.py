@@ -46,7 +46,7 @@ def test_curves_have_numeric_axes_in_step_order(page, open_tab):
             progress.append(folder / "metrics.jsonl", {"type": "log", "step": step, "eval_loss": 2.0 / step ** 0.25})
     try:
         open_tab("finetune")
-        page.get_by_text("Past runs", exact=True).click()
+        page.locator("#ft-past").get_by_text("Past runs", exact=True).click()
         page.locator("#ft-refresh").click()
         page.locator("#ft-runs").get_by_text(run_id).wait_for(timeout=60_000)
         page.locator("#ft-pick input").fill(run_id)
