@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("model", ["smollm2-135m-instruct"])
 def test_cpu_estimate_within_30_percent_of_measured_peak(model, tmp_path):
-    cfg = RunConfig(model=model, method="lora", data="alpaca_en", max_steps=5, max_length=64, batch_size=1,
+    cfg = RunConfig(model=model, method="lora", data="alpaca_en", max_steps=3, max_length=64, batch_size=1,
                     grad_accum=1, eval_fraction=0, save_steps=100, device="cpu")
     flags = to_flags(cfg, only=("model", "method", "data", "max_steps", "max_length", "batch_size", "grad_accum",
                                 "eval_fraction", "save_steps", "device"))
