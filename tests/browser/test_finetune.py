@@ -48,7 +48,8 @@ def test_curves_have_numeric_axes_in_step_order(page, open_tab):
         open_tab("finetune")
         page.locator("#ft-past").get_by_text("Past runs", exact=True).click()
         page.locator("#ft-refresh").click()
-        page.locator("#ft-runs").get_by_text(run_id).first.wait_for(timeout=60_000)
+        page.wait_for_function("id => document.querySelector('#ft-runs').textContent.includes(id)", arg=run_id,
+                               timeout=60_000)
         page.locator("#ft-pick input").fill(run_id)
         page.keyboard.press("Enter")
         for plot, y_title in (("#ft-loss", "loss"), ("#ft-lr-plot", "learning rate")):
