@@ -37,6 +37,7 @@ def run(args) -> int:
     if action == "train":
         from apps.finetune import train
 
+        train.preflight(cfg)  # a bad run is refused (exit 2) before a model loads
         status = train.main(cfg)
         emit(status, args.json, f"run {status['run_id']}: {status['state']} {status.get('reason') or ''}\n"
              f"folder: {cfg.output or status.get('run_id')}")
@@ -92,6 +93,10 @@ def run(args) -> int:
 
         if not args.run:
             raise LabError("finetune.no_run", run_id="(--run)")
+        from apps.finetune.train import check_output
+
+        check_output(args.out)
+        runs.get_run(args.run)  # a run that does not exist is refused before the model loads
         path = runs.merge_and_export(args.run, args.out)
         emit({"merged": path}, args.json, path)
     return 0

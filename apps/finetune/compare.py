@@ -3,8 +3,8 @@
     rows = compare(default_cache(), run_id, ["What does LoRA stand for?"], max_new_tokens=48)
     # [{"prompt", "base", "tuned"}]
 
-Prompts are rendered the way the run was trained: the chat template for chat models, the plain
-"### Question / ### Answer" template (saved with the adapter) for base models. Greedy decoding, so a
+Prompts are rendered the way the run was trained: the template saved with the adapter (the chat
+template for chat models, the plain "### Question / ### Answer" one for base models), one <bos>. Greedy decoding, so a
 difference comes from the weights, not from sampling.
 """
 from __future__ import annotations
@@ -13,11 +13,13 @@ from apps.errors import LabError
 from apps.finetune import data, runs
 
 
-def _prompt(lm, text: str):
+def _prompt(lm, text: str, tuned):
+    """Messages for a chat model (a tuned one carries its training template, apps.finetune.template);
+    an untuned base model gets the very text the tuned one sees, so only the weights differ."""
+    messages = [{"role": "user", "content": text}]
     if lm.is_chat:
-        return [{"role": "user", "content": text}]
-    # base models: the plain template the run trained with (data.chat_template falls back to it)
-    return data.render(lm.tokenizer, [{"role": "user", "content": text}], add_generation_prompt=True)
+        return messages
+    return data.render(tuned.tokenizer, messages, add_generation_prompt=True)  # starts with <bos>: not added again
 
 
 def tuned_model(cache, info: dict):
@@ -42,7 +44,7 @@ def compare(cache, run_id: str, prompts: list[str], max_new_tokens: int = 64, ro
     base, tuned = cache.get(info["model"]), tuned_model(cache, info)
     cfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False)
     # Submit every prompt to both models first: the engines batch them, then collect in order.
-    pending = [{"prompt": text, **{key: start(lm, _prompt(lm, text), cfg) for key, lm in
+    pending = [{"prompt": text, **{key: start(lm, _prompt(lm, text, tuned), cfg) for key, lm in
                                    (("base", base), ("tuned", tuned))}} for text in prompts]
     return [{"prompt": row["prompt"], **{key: collect(row[key]).text.strip() for key in ("base", "tuned")}}
             for row in pending]

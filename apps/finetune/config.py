@@ -22,6 +22,7 @@ from apps.errors import LabError
 
 METHODS = ("lora", "qlora", "full")
 OBJECTIVES = ("sft", "dpo")
+DEVICES = ("auto", "cpu", "cuda")  # or "cuda:N"; anything else (tpu, mps…) is refused, never run on the CPU
 # Where a run lives and whether it continues are not part of *what* is trained: they stay out of
 # run.yaml, so `llmlab finetune --config run.yaml` makes a fresh run with the same recipe.
 RUNTIME_FIELDS = ("output", "resume")
@@ -88,6 +89,9 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise LabError("finetune.bad_number", name="learning_rate", value=cfg.learning_rate)
     if not 0 <= cfg.eval_fraction < 1:
         raise LabError("finetune.bad_number", name="eval_fraction", value=cfg.eval_fraction)
+    device = str(cfg.device)
+    if device not in DEVICES and not (device.startswith("cuda:") and device[5:].isdigit()):
+        raise LabError("finetune.bad_option", name="device", value=device, choices=", ".join(DEVICES) + ", cuda:N")
     return cfg
 
 
@@ -146,15 +150,44 @@ def load_yaml(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.exists():
         raise LabError("finetune.no_config", path=str(path))
+    if not path.is_file():
+        raise LabError("finetune.bad_config", path=str(path), reason="not a file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as exc:
         raise LabError("finetune.bad_config", path=str(path), reason=str(exc).splitlines()[0]) from exc
-    known = {f.name for f in fields(RunConfig)}
-    unknown = sorted(set(raw) - known)
-    if not isinstance(raw, dict) or unknown:
+    if not isinstance(raw, dict):
+        raise LabError("finetune.bad_config", path=str(path), reason="expected key: value lines")
+    known = {f.name: f for f in fields(RunConfig)}
+    unknown = sorted(map(str, set(raw) - set(known)))
+    if unknown:
         raise LabError("finetune.bad_config", path=str(path), reason=f"unknown keys: {', '.join(unknown)}")
+    for name, value in raw.items():
+        kind = str(known[name].type)
+        if value is not None and not _type_ok(kind, value):
+            raise LabError("finetune.bad_config", path=str(path), reason=f"{name}: {value!r} is not {kind}")
     return validate(RunConfig(**raw))
+
+
+def _type_ok(kind: str, value) -> bool:
+    if "bool" in kind:
+        return isinstance(value, bool)
+    if "int" in kind:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if "float" in kind:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def read_text(path: str | Path) -> str:
+    """A user's text file (UTF-8, a BOM allowed); a binary or otherwise encoded one is a LabError."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabError("finetune.not_text", path=str(path), offset=exc.start) from exc
+    if "\x00" in text:  # valid UTF-8 but binary all the same
+        raise LabError("finetune.not_text", path=str(path), offset=text.index("\x00"))
+    return text
 
 
 def write_atomic(path: str | Path, text: str) -> None:

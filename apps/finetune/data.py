@@ -165,7 +165,9 @@ def parse_example(obj) -> tuple[str, list[dict] | dict] | tuple[None, tuple[str,
 
 def _records(path: Path) -> list[tuple[int, object]]:
     """(line number, decoded JSON or a decode error) for a .jsonl file or a .json list."""
-    text = path.read_text(encoding="utf-8-sig")
+    from apps.finetune.config import read_text
+
+    text = read_text(path)
     if path.suffix == ".json" and text.lstrip().startswith("["):
         try:
             return list(enumerate(json.loads(text), start=1))

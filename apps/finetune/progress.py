@@ -29,6 +29,23 @@ def memory_mb(device: str) -> tuple[float, float]:
     return psutil.Process().memory_info().rss / 2**20, peak_kb / 1024
 
 
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the OS (glibc malloc_trim). On CPU each step allocates
+    activations of a new shape (batches differ in length) and glibc keeps the freed blocks, so the
+    resident set grew ~300 MB a step (SmolLM2 LoRA: 1.6 GB after step 1, ~5 GB after 12) although
+    the live tensors did not; trimming after each step keeps the peak at what a step needs."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # musl or another libc: nothing to trim
+        pass
+
+
 def append(path: str | Path, record: dict) -> None:
     line = json.dumps(record, ensure_ascii=False, default=float) + "\n"
     with open(path, "a", encoding="utf-8") as handle:
@@ -52,6 +69,10 @@ class MetricsCallback(TrainerCallback):
         self.first_step = self.last_step = state.global_step
         append(self.path, {"type": "start", "time": self.t0, "total_steps": state.max_steps,
                            "step": state.global_step, "device": self.device})
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if not self.device.startswith("cuda"):
+            release_free_memory()
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         now = time.time()

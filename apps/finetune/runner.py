@@ -11,7 +11,8 @@ reach is refused as if the run did not exist (user=None: the trusted local calle
 
 Each run is `python -m apps.finetune.train --config runs/<id>/run.yaml --output runs/<id>` with its
 output in runs/<id>/log.txt, in its own process group so stop reaches every child. A process that
-dies without writing its status (SIGKILL, OOM killer) is recorded as failed with the reason.
+dies without writing its status (SIGKILL, OOM killer) is recorded as failed with the reason; a run
+started from the CLI (no runner) is judged by its pid and start time (runs.alive / runs.settle).
 
 Other stages reuse it with their own training module (same `--config/--output/--resume` flags,
 same status.json and checkpoints/checkpoint-N/trainer_state.json): `Runner(root, module=
@@ -34,19 +35,6 @@ from apps.finetune import runs, train
 from apps.finetune.config import RunConfig
 
 STOP_GRACE_S = 15  # SIGTERM first (the run records "stopped"), SIGKILL if it has not exited by then
-
-
-def _alive(pid: int | None, module: str = "apps.finetune.train") -> bool:
-    """True if pid is a live training process (guards against a reused pid)."""
-    if not pid:
-        return False
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and module in " ".join(proc.cmdline())
-    except Exception:  # noqa: BLE001 - gone, or not ours to inspect
-        return False
 
 
 def _how(returncode: int | None) -> str:
@@ -220,7 +208,7 @@ class Runner:
             log.flush()
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        runs.write_status(folder, state="running", pid=proc.pid)
+        runs.write_status(folder, state="running", **runs.process_id(proc.pid))
         self._procs[run_id] = proc
 
     def _watch(self) -> None:
@@ -234,7 +222,7 @@ class Runner:
     def _recover(self) -> None:
         """After an app restart: runs left 'running' by a dead process are failed; queued ones re-queue."""
         for folder, status in runs.scan(self.root)[::-1]:  # oldest first keeps the queue order
-            if status.get("state") == "running" and not _alive(status.get("pid"), self.module):
+            if status.get("state") == "running" and not runs.alive(status):  # a live CLI run stays running
                 self._mark(folder, "failed", "finetune.killed", how="app restarted")
             elif status.get("state") == "queued":
                 self._queue.append(folder.name)

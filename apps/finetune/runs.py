@@ -70,6 +70,47 @@ def write_status(folder: str | Path, **fields) -> dict:
     return status
 
 
+def process_id(pid: int | None = None) -> dict:
+    """{"pid", "pid_started"} of a process (default: this one): a pid plus its start time names one
+    process for good, even after the pid is reused."""
+    import psutil
+
+    pid = pid or os.getpid()
+    try:
+        return {"pid": pid, "pid_started": psutil.Process(pid).create_time()}
+    except psutil.Error:
+        return {"pid": pid, "pid_started": None}
+
+
+def alive(status: dict) -> bool:
+    """Is the process that status.json names (pid + start time) still there? A zombie counts as there:
+    its parent (the runner) is about to reap it and record how it ended."""
+    import psutil
+
+    pid, started = status.get("pid"), status.get("pid_started")
+    if not pid:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if started is not None:
+            return abs(proc.create_time() - started) < 1.0
+        return "finetune" in " ".join(proc.cmdline()) or "pretrain" in " ".join(proc.cmdline())  # older status files
+    except psutil.Error:  # gone, or not ours to inspect
+        return False
+
+
+def settle(folder: Path, status: dict) -> dict:
+    """A run still marked running whose process is gone (SIGKILL, OOM killer, power cut) is failed,
+    with the reason in both languages; anything else is returned as it is."""
+    if status.get("state") != "running" or alive(status):
+        return status
+    from apps.i18n import t
+
+    how = f"pid {status.get('pid') or '?'} gone"
+    return write_status(folder, state="failed", pid=None, ended=time.time(), reason=t("finetune.killed", "en", how=how),
+                        reason_zh=t("finetune.killed", "zh", how=how))
+
+
 def write_launch_files(folder: Path, cfg: RunConfig) -> None:
     """command.txt, accelerate.yaml and deepspeed.json: how to rerun here or on several GPUs."""
     cmd = "llmlab finetune --config run.yaml"
@@ -103,6 +144,7 @@ def _info(folder: Path) -> dict | None:
     status = read_status(folder)
     if not status:
         return None
+    status = settle(folder, status)
     try:
         cfg = load_yaml(folder / "run.yaml")
     except LabError:

@@ -23,7 +23,7 @@ from pathlib import Path
 from apps.errors import LabError
 from apps.finetune import config as config_mod
 from apps.finetune import data as data_mod
-from apps.finetune import progress, runs
+from apps.finetune import progress, runs, template
 from apps.finetune.config import RunConfig
 
 
@@ -78,6 +78,45 @@ def check_method(cfg: RunConfig, device: str) -> None:
         raise LabError("finetune.bnb_missing")
 
 
+def check_output(path: str | Path | None) -> None:
+    """A run or export folder we can create: its nearest existing ancestor is a writable folder."""
+    if not path:
+        return
+    probe = Path(path).expanduser().absolute()
+    if probe.exists() and not probe.is_dir():
+        raise LabError("finetune.bad_out", path=str(path), why="not a folder")
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise LabError("finetune.bad_out", path=str(path), why=f"{probe} is not a writable folder")
+
+
+def preflight(cfg: RunConfig) -> str:
+    """Everything that can be checked in a second, before a model loads: device, method, output
+    folder, data (every line), model and target modules. Returns the device. Raises LabError."""
+    from apps.finetune.estimate import param_counts
+    from apps.models.loading import model_dir, pick_device
+    from apps.models.registry import resolve
+
+    config_mod.validate(cfg)
+    device = pick_device(cfg.device)
+    check_method(cfg, device)
+    check_output(cfg.output)
+    data_mod.load(cfg.data, cfg.objective)
+    try:
+        counts = param_counts(model_dir(resolve(cfg.model)), cfg.lora_r, cfg.target_modules)
+    except LabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an offline hub id, a folder that is not a model…
+        raise LabError("finetune.estimate_failed", model=cfg.model, reason=str(exc).splitlines()[0][:200]) from exc
+    if cfg.method != "full" and cfg.target_modules != "all-linear":
+        unknown = sorted({m.strip() for m in cfg.target_modules.split(",") if m.strip()} - set(counts["linear_names"]))
+        if unknown or not counts["lora"]:
+            raise LabError("finetune.bad_targets", names=", ".join(unknown) or cfg.target_modules,
+                           choices=", ".join(counts["linear_names"]))
+    return device
+
+
 def _split(items: list, fraction: float, seed: int) -> tuple[list, list]:
     """Shuffle once with the seed, hold out `fraction` (at least 1) for eval when there are >= 5."""
     items = list(items)
@@ -98,11 +137,8 @@ def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
     dataset = data_mod.load(cfg.data, cfg.objective)
     path = model_dir(resolve(cfg.model))  # GGUF-born models: the converted safetensors folder
     runs.write_status(folder, base_path=path)
-    tokenizer = AutoTokenizer.from_pretrained(path)
     # Base models have no chat template: train (and later prompt) with the plain one, saved with the adapter.
-    tokenizer.chat_template = data_mod.chat_template(tokenizer)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = template.for_training(AutoTokenizer.from_pretrained(path))
     print(f"data: {len(dataset)} examples ({dataset.fmt}) from {dataset.path}", flush=True)
     print(f"model: {cfg.model} from {path} on {device}", flush=True)
     model = _load_model(cfg, path, device)
@@ -175,7 +211,7 @@ def main(cfg: RunConfig) -> dict:
     device = pick_device(cfg.device)
     cfg, _why = config_mod.resolve_defaults(cfg, device)
     cfg, folder = prepare(cfg, state="running")
-    runs.write_status(folder, pid=os.getpid(), started=started, ended=None)
+    runs.write_status(folder, **runs.process_id(), started=started, ended=None)
     try:
         check_method(cfg, device)
         metrics_path = folder / "metrics.jsonl"

@@ -18,6 +18,7 @@ from apps.finetune import data, runs
 from apps.finetune.config import METHODS, OBJECTIVES, RunConfig
 from apps.finetune.runner import Runner
 from apps.auth.users import may_access
+from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t
 from apps.models import registry
 
@@ -44,9 +45,32 @@ def preview_html(examples: list[dict], lang: str) -> str:
     return "".join(parts)
 
 
-def _curve_frame(curves: dict, keys: list[tuple[str, str]]) -> pd.DataFrame:
-    rows = [{"step": s, "value": v, "series": label} for key, label in keys for s, v in curves.get(key, [])]
-    return pd.DataFrame(rows or [{"step": 0, "value": None, "series": keys[0][1]}])
+def curve_frame(curves: dict, keys: list[tuple[str, str]]) -> pd.DataFrame:
+    """Long-form (step, value, series) rows, numeric and in step order. A `None` anywhere would make
+    the column an object column, which Gradio plots as text categories ("1.3132", "0" above "0.0002")
+    in arrival order: so no placeholder rows, float dtypes even when empty."""
+    rows = [(float(s), float(v), label) for key, label in keys for s, v in curves.get(key, [])
+            if s is not None and v is not None]
+    frame = pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": float, "value": float})
+    return frame.sort_values(["series", "step"], kind="stable").reset_index(drop=True)
+
+
+def curve_update(frame: pd.DataFrame, y_key: str, lang: str):
+    return gr.update(value=frame, x_title=t("finetune.curve.step", lang), y_title=t(y_key, lang))
+
+
+def blank_or_number(value, name: str, cast=float):
+    """A hyper-parameter field: blank = automatic (None), else a positive number."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return None
+    try:
+        number = cast(float(text)) if cast is int else cast(text)
+    except (ValueError, OverflowError):  # "abc", "nan" or "inf" for a count
+        raise LabError("finetune.bad_number", name=name, value=text) from None
+    if number <= 0 or (cast is int and float(text) != number):
+        raise LabError("finetune.bad_number", name=name, value=text)
+    return number
 
 
 def status_markdown(run_id: str | None, lang: str, root=None, user=None) -> str:
@@ -96,10 +120,11 @@ def build(ctx: ui.ShellContext) -> dict:
         c["finetune.advanced"] = adv
         with gr.Row():
             c["finetune.max_steps"] = gr.Number(20, precision=0, elem_id="ft-steps", **ui.texts("finetune.max_steps", lang0))
-            c["finetune.lr"] = gr.Number(None, elem_id="ft-lr", **ui.texts("finetune.lr", lang0))
-            c["finetune.batch"] = gr.Number(None, precision=0, **ui.texts("finetune.batch", lang0))
-            c["finetune.accum"] = gr.Number(None, precision=0, **ui.texts("finetune.accum", lang0))
-            c["finetune.max_length"] = gr.Number(None, precision=0, elem_id="ft-maxlen", **ui.texts("finetune.max_length", lang0))
+            # Textboxes, not gr.Number: a Number field shows 0 for "no value", and blank means automatic
+            c["finetune.lr"] = gr.Textbox("", elem_id="ft-lr", **ui.texts("finetune.lr", lang0))
+            c["finetune.batch"] = gr.Textbox("", elem_id="ft-batch", **ui.texts("finetune.batch", lang0))
+            c["finetune.accum"] = gr.Textbox("", elem_id="ft-accum", **ui.texts("finetune.accum", lang0))
+            c["finetune.max_length"] = gr.Textbox("", elem_id="ft-maxlen", **ui.texts("finetune.max_length", lang0))
         with gr.Row():
             c["finetune.rank"] = gr.Number(16, precision=0, **ui.texts("finetune.rank", lang0))
             c["finetune.alpha"] = gr.Number(32, precision=0, **ui.texts("finetune.alpha", lang0))
@@ -116,13 +141,18 @@ def build(ctx: ui.ShellContext) -> dict:
     preview_out = gr.HTML(elem_id="ft-preview-out")
     status_md = gr.Markdown(t("finetune.status.none", lang0), elem_id="ft-status")
     with gr.Row():
-        loss_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="ft-loss", height=260)
-        lr_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="ft-lr-plot", height=260)
+        loss_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="ft-loss", height=260, sort="x",
+                                x_title=t("finetune.curve.step", lang0), y_title=t("finetune.curve.loss_axis", lang0),
+                                **ui.texts("finetune.loss_plot", lang0))
+        lr_plot = gr.LinePlot(x="step", y="value", color="series", elem_id="ft-lr-plot", height=260, sort="x",
+                              x_title=t("finetune.curve.step", lang0), y_title=t("finetune.curve.lr", lang0),
+                              y_axis_format=".1e", **ui.texts("finetune.lr_plot", lang0))
+    c["finetune.loss_plot"], c["finetune.lr_plot"] = loss_plot, lr_plot
     with gr.Row():
         queue_df = gr.Dataframe(elem_id="ft-queue", interactive=False, **ui.texts("finetune.queue", lang0))
         c["finetune.log"] = gr.Textbox(lines=8, max_lines=8, elem_id="ft-log", **ui.texts("finetune.log", lang0))
     c["finetune.queue"] = queue_df
-    with gr.Accordion(t("finetune.past", lang0), open=False) as past:
+    with gr.Accordion(t("finetune.past", lang0), open=False, elem_id="ft-past") as past:
         c["finetune.past"] = past
         runs_df = gr.Dataframe(interactive=False, elem_id="ft-runs")
         with gr.Row():
@@ -149,8 +179,10 @@ def build(ctx: ui.ShellContext) -> dict:
         dataset = (data.keep_upload(upload, runner.root, owner) if owner else upload) if upload else sample
         as_int = lambda v: int(v) if v not in (None, "") and v > 0 else None  # noqa: E731 - blank = default
         return RunConfig(model=model, method=method, objective=objective, data=dataset, label=(label or "").strip(),
-                         max_steps=int(steps or 20), learning_rate=float(lr) if lr else None,
-                         batch_size=as_int(batch), grad_accum=as_int(accum), max_length=as_int(max_len),
+                         max_steps=int(steps or 20), learning_rate=blank_or_number(lr, "learning_rate"),
+                         batch_size=blank_or_number(batch, "batch_size", int),
+                         grad_accum=blank_or_number(accum, "grad_accum", int),
+                         max_length=blank_or_number(max_len, "max_length", int),
                          lora_r=as_int(rank) or 16, lora_alpha=as_int(alpha) or 32)
 
     @ui.friendly
@@ -233,8 +265,11 @@ def build(ctx: ui.ShellContext) -> dict:
             md = status_markdown(run_id, lang, runner.root, user)
         except Exception:  # noqa: BLE001 - a run folder deleted under us, or not theirs: show nothing
             return t("finetune.status.none", lang), gr.update(), gr.update(), queue, gr.update()
-        loss = _curve_frame(m["curves"], [("loss", t("finetune.curve.loss", lang)), ("eval_loss", t("finetune.curve.eval", lang))])
-        lr = _curve_frame(m["curves"], [("learning_rate", t("finetune.curve.lr", lang))])
+        loss = curve_update(curve_frame(m["curves"], [("loss", t("finetune.curve.loss", lang)),
+                                                      ("eval_loss", t("finetune.curve.eval", lang))]),
+                            "finetune.curve.loss_axis", lang)
+        lr = curve_update(curve_frame(m["curves"], [("learning_rate", t("finetune.curve.lr", lang))]),
+                          "finetune.curve.lr", lang)
         return md, loss, lr, queue, runs.log_tail(run_id, runner.root, chars=3000, user=user)
 
     def on_refresh(lang, request: gr.Request = None):

@@ -264,7 +264,11 @@ def load_model(
             if adapter:
                 from peft import PeftModel
 
+                from apps.finetune.template import apply_to
+
                 model = PeftModel.from_pretrained(model, adapter)
+                # prompt exactly as the adapter was trained: its saved template, one <bos>
+                tokenizer, kind = apply_to(tokenizer, adapter), CHAT
             model.to(device).eval()
     except LabError:
         raise
