@@ -140,7 +140,7 @@ def render_prompt(lm: LoadedModel, prompt: str | list[dict], system: str | None 
 def encode(lm: LoadedModel, text: str) -> list[int]:
     # A chat template already wrote the special tokens (e.g. <bos>); a base prompt needs the tokenizer's,
     # unless it was rendered from a template and starts with <bos> already (never two).
-    bos = lm.tokenizer.bos_token
+    bos = getattr(lm.tokenizer, "bos_token", None)  # llama.cpp's tokenizer (apps.models.llamacpp) has ids only
     return lm.tokenizer(text, add_special_tokens=not lm.is_chat and not (bos and text.startswith(bos)))["input_ids"]
 
 
