@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--method", default="int8", help=f"one of {', '.join(QUANT_METHODS)} (nf4 needs CUDA)")
     p.add_argument("--group-size", type=int, default=32, help="int4: weights sharing one scale and zero-point")
     p.add_argument("--eval-text", default=None, type=cliargs.readable_text_file, help="UTF-8 text file for perplexity (default: the lab's zh/en text)")
-    p.add_argument("--output", default=None, type=cliargs.output_folder, help="save the quantised model to this new folder")
+    p.add_argument("--output", default=None, help="compare: save the quantised model to this new folder; export: the new .gguf file")
     p.add_argument("--samples", type=int, default=0, help="prompts to answer with both models, side by side (0-3)")
     p.add_argument("--new-tokens", type=int, default=32, help="tokens to decode when timing (kv, lookup, speed)")
     p.add_argument("--weight", default=None, help="byhand: the weight matrix (default: the first MLP down_proj)")
@@ -75,6 +75,10 @@ def run(args) -> int:
 
     _check_args(args)
     if args.action == "compare":
+        if args.output:  # a new folder here; `export` checks its .gguf file itself
+            from apps.userfiles import check_output_folder
+
+            check_output_folder(args.output)
         from apps.quantize.measure import compare
 
         r = compare(args.model, args.method, eval_path=args.eval_text, output=args.output,
