@@ -31,17 +31,18 @@ def test_app_file_serves_the_lab_as_on_a_space(tmp_path):
         proc = subprocess.Popen([sys.executable, "spaces/app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         base, page = f"http://127.0.0.1:{port}", None
+        visitor = httpx.Client(base_url=base, follow_redirects=True, timeout=30)  # keeps the guest cookie
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                page = httpx.get(f"{base}/", follow_redirects=True, timeout=10)
+                page = visitor.get("/")
                 break
             except httpx.TransportError:
                 time.sleep(1)
         text = log.read_text()
         assert page is not None and page.status_code == 200, text[-3000:]
         assert "gradio" in page.text.lower()
-        config = httpx.get(f"{base}/config", timeout=30).text  # the page's components and their first values
+        config = visitor.get("/config").text  # the page's components and their first values
         assert "space-notice" in config and ("持久存储" in config or "durable storage" in config)
         assert "lost on restart" in text and str(tmp_path / "home") in text
         closed = httpx.get(f"{base}/v1/models", timeout=10)
