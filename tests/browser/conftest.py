@@ -46,6 +46,8 @@ def offline_context(browser):
 
     context.route("**/*", guard)
     context.blocked = blocked
+    # A busy 2-core CI host: a language switch re-renders ~470 outputs and can take tens of seconds.
+    context.set_default_timeout(120_000)
     return context
 
 
@@ -62,7 +64,7 @@ def page(browser, live_url):
     blocked = context.blocked
     pg = context.new_page()
     pg.blocked_requests = blocked
-    pg.set_default_timeout(60_000)
+    pg.set_default_timeout(120_000)
     yield pg
     context.close()
 

@@ -118,7 +118,7 @@ def test_tuned_model_in_her_arena_list_only(new_context, classroom_lab):
             ctx.add_cookies([{"name": "llmlab_session", "value": classroom_lab["cookies"][who]["llmlab_session"],
                               "url": base}])
             p = ctx.new_page()
-            p.set_default_timeout(60_000)
+            p.set_default_timeout(120_000)
             p.goto(base)
             p.wait_for_selector("#lang-switch")
             if p.locator("#lang-switch label", has_text="English").is_visible():

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 def sign_in_page(ctx, base, code, name, password):
     page = ctx.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)
     page.goto(base)
     page.wait_for_url("**/login")  # no cookie: the lab sends the browser to the sign-in page
     assert "Class code" in page.content()
