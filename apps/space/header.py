@@ -21,7 +21,7 @@ REQUIRED = ("title", "sdk", "sdk_version", "app_file")
 
 def fields() -> dict:
     """The header's fields, in the order written. sdk_version is the Gradio this checkout runs."""
-    import gradio
+    from importlib.metadata import version  # the installed Gradio, without importing it (no UI here)
 
     return {
         "title": "LLM 0→1 Lab",
@@ -29,7 +29,7 @@ def fields() -> dict:
         "colorFrom": "indigo",
         "colorTo": "green",
         "sdk": "gradio",
-        "sdk_version": gradio.__version__,
+        "sdk_version": version("gradio"),
         "python_version": "3.11",
         "app_file": APP_FILE,
         "suggested_hardware": "zero-a10g",  # free accounts get Gradio Spaces on ZeroGPU only
