@@ -270,3 +270,14 @@ def test_teacher_panel_is_closed_to_students(lab):
     password = text.split("`")[1]
     lab["cookies"]["ann"] = lab["sign_in"](lab["base"], lab["info"]["code"], "ann", password)
     assert as_(lab, "ann").http.get("/config").status_code == 200
+
+
+def test_a_student_cannot_reveal_a_worked_solution(lab):
+    """The Roadmap's 'Reveal solution' is an HTTP endpoint like any other: a student replaying the
+    teacher's call (any password typed) gets a refusal, the teacher gets the code."""
+    bob, teacher = as_(lab, "bob"), as_(lab, "teacher")
+    reveal = teacher.dep("course-reveal-playground-top-p-code")
+    ok, out = bob.call(reveal, ["any-password", "en"])
+    assert not ok and out == said("course.reveal_denied")
+    ok, out = teacher.call(reveal, ["", "en"])
+    assert ok and "def top_p_filter" in json.dumps(out)
