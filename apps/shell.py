@@ -89,8 +89,11 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
                 slots.put_all(outs, ui.safe_render(fn, new_lang, [given[id(i)] for i in ins], len(outs)))
             return [new_lang, *slots.updates()]
 
+        # When the switch has landed the page says so (body[data-lab-lang]): scripts and tests that type
+        # into a box wait for it, else the switch's late re-render overwrites what they typed.
         lang_radio.change(switch, [lang_radio, *rerender_inputs], [lang, *outputs], queue=False,
-                          api_visibility="private")
+                          api_visibility="private").then(None, lang_radio, None, js=ui.LANG_DONE_JS,
+                                                         queue=False, api_visibility="private")
         # Gradio's own strings ("Drop File Here", "Error", "Use via API") follow its locale, not our State
         lang_radio.change(None, lang_radio, None, js=ui.GRADIO_LOCALE_JS, queue=False, api_visibility="private")
 

@@ -104,6 +104,8 @@ def safe_render(fn, lang: str, values: list, n: int) -> list:
 # Run in the browser on a switch: set Gradio's own locale (svelte-i18n, used for "Drop File Here",
 # "Error", "Use via API"…), which otherwise follows navigator.language. Gradio exports changeLocale from
 # its core module; importing the already loaded module URL again returns the same instance.
+LANG_DONE_JS = """(lang) => { document.body.dataset.labLang = lang; return []; }"""
+
 GRADIO_LOCALE_JS = """(lang) => {
   const url = performance.getEntriesByType("resource").map((e) => e.name)
     .find((n) => /\\/assets\\/core-[\\w-]+\\.js$/.test(n));

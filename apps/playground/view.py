@@ -157,14 +157,17 @@ def build(ctx: ui.ShellContext) -> dict:
         yield history, "", cancel, *[gr.update()] * len(token_outputs)
         result = None
         req = start(lm, messages, cfg, cancel=cancel, system=(system or None), user=user)
+        queued = False  # a queue notice on screen, cleared by the first token
         for chunk in ui.throttle(req.events(poll=1.0) if hasattr(req, "events") else req):
             if isinstance(chunk, Queued):  # waiting for a place in the shared batch: say where we stand
+                queued = True
                 yield history, t("gen.queued", lang, ahead=chunk.position), cancel, *[gr.update()] * len(token_outputs)
                 continue
             history[-1]["content"] = chunk.text
             result = chunk.result or result
             if not chunk.done:
-                yield history, gr.update(), cancel, *[gr.update()] * len(token_outputs)
+                yield history, "" if queued else gr.update(), cancel, *[gr.update()] * len(token_outputs)
+                queued = False
         prompt_tokens = tokenize(lm, result.prompt)
         stats = t("playground.stats_line", lang, n=result.completion_tokens, tps=result.tokens_per_s,
                   ttft=result.ttft_s * 1000, finish=result.finish_reason)

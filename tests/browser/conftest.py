@@ -69,6 +69,11 @@ def page(browser, live_url):
     context.close()
 
 
+def wait_lang(page, lang: str):
+    """Until the language switch to `lang` has landed (the shell marks body[data-lab-lang])."""
+    page.wait_for_function(f"() => document.body.dataset.labLang === '{lang}'")
+
+
 @pytest.fixture
 def open_tab(page, live_url):
     """open_tab("playground"): load the lab in `page` and click the tab whose element id is tab-<key>."""
@@ -76,6 +81,9 @@ def open_tab(page, live_url):
     def go(tab_key: str):
         page.goto(live_url)
         page.wait_for_selector("#lang-switch")
+        # The first screen switches to the browser's language (English here) and re-renders every tab:
+        # typing before that lands would be overwritten on a slow host (the arena's pool box did).
+        wait_lang(page, "en")
         page.locator(f"#tab-{tab_key}-button").click()
         return page
 
