@@ -16,6 +16,12 @@ STRINGS = {
         "这个 Space 在 CPU 上运行：生成和训练会慢一些，但每个功能都能用。",
         "This Space runs on CPU: generation and training are slower, but every feature works.",
     ),
+    "space.zerogpu_training": (
+        "这个 Space 用的是 ZeroGPU：每次生成回答时临时借一块 GPU（按你的每日额度计时）。"
+        "预训练和微调在后台进程里运行，ZeroGPU 不借 GPU 给它们，所以它们在 CPU 上跑：步数请设小一些。",
+        "This Space runs on ZeroGPU: each reply borrows a GPU for that call (timed against your daily quota). "
+        "Pretraining and fine-tuning run in background processes, which ZeroGPU lends no GPU, so they run on CPU: keep them to a few steps.",
+    ),
     "space.gpu_quota": (
         "你今天的 ZeroGPU 免费额度已经用完了。可以明天再来，登录 Hugging Face 账号获得更多额度，或者先用 CPU 能做的功能。",
         "Your ZeroGPU quota for today is spent. Come back tomorrow, sign in to Hugging Face for more, or use what runs on CPU meanwhile.",

@@ -12,6 +12,7 @@ language ("space.gpu_quota") and the lab carries on on CPU where the work allows
 from __future__ import annotations
 
 import functools
+import inspect
 
 from apps.errors import LabError
 
@@ -32,8 +33,9 @@ def _is_quota(exc: Exception) -> bool:
     return any(word.lower() in text.lower() for word in QUOTA_WORDS)
 
 
-def gpu(duration: int = 60, fallback=None):
-    """Decorator. On ZeroGPU: spaces.GPU(duration=duration); when the visitor's quota is spent, call
+def gpu(duration=60, fallback=None):
+    """Decorator. On ZeroGPU: spaces.GPU(duration=duration) (seconds, or a function of the call's
+    arguments giving them); when the visitor's quota is spent, call
     `fallback` (same arguments, CPU) if given, else raise LabError("space.gpu_quota").
     Elsewhere the function is returned unchanged."""
     def wrap(fn):
@@ -43,16 +45,34 @@ def gpu(duration: int = 60, fallback=None):
 
         lent = spaces.GPU(duration=duration)(fn)
 
+        def refused(exc, args, kwargs):
+            if not _is_quota(exc):
+                raise exc
+            if fallback is not None:
+                return fallback(*args, **kwargs)
+            raise LabError("space.gpu_quota") from exc
+
+        if inspect.isgeneratorfunction(fn):  # a streamed reply: the quota may run out before the first item
+            @functools.wraps(fn)
+            def stream(*args, **kwargs):
+                started = False
+                try:
+                    for item in lent(*args, **kwargs):
+                        started = True
+                        yield item
+                except Exception as exc:  # noqa: BLE001 - only the quota case is ours to translate
+                    if started:
+                        raise
+                    yield from refused(exc, args, kwargs)
+
+            return stream
+
         @functools.wraps(fn)
         def call(*args, **kwargs):
             try:
                 return lent(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - only the quota case is ours to translate
-                if not _is_quota(exc):
-                    raise
-                if fallback is not None:
-                    return fallback(*args, **kwargs)
-                raise LabError("space.gpu_quota") from exc
+                return refused(exc, args, kwargs)
 
         return call
 

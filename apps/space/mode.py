@@ -93,6 +93,8 @@ def notices(env=None) -> list[str]:
 
     from apps.space.gpu import zero_gpu
 
-    if not zero_gpu() and not torch.cuda.is_available():
+    if zero_gpu():
+        keys.append("space.zerogpu_training")  # replies get a lent GPU, background runs do not
+    elif not torch.cuda.is_available():
         keys.append("space.cpu_only")
     return keys
