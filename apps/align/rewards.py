@@ -88,10 +88,18 @@ def check(spec: str, root: Path | None = None, user=None) -> str:
         if kind == "model":
             if not arg:
                 raise _bad(spec, "model:RUN")
+            reward_model_folder(arg, root, user)
             if _scorer_loader() is None:
                 raise LabError("finetune.grpo_no_reward_model")
-            reward_model_folder(arg, root, user)
     return spec
+
+
+def pin(spec: str, root: Path | None = None, user=None) -> str:
+    """The spec with each model:RUN made an absolute folder, after checking `user` may use it: the
+    training process (which knows no user, and may see another runs root) scores with exactly that."""
+    check(spec, root, user)
+    return "+".join(f"model:{reward_model_folder(arg, root, user).resolve()}" if kind == "model"
+                    else f"{kind}:{arg}" if arg else kind for kind, arg in _parts(spec))
 
 
 # ---- the reward functions (trl logs each under rewards/<__name__>/mean) ----

@@ -120,6 +120,7 @@ def summary(records: list[dict]) -> dict:
 
     total = last.get("total_steps") or next((r.get("total_steps") for r in records if r.get("type") == "start"), 0)
     end = next((r for r in reversed(records) if r.get("type") == "end"), {})
+    shown = next((r for r in reversed(records) if r.get("type") == "samples"), {})
     return {
         "step": last.get("step", 0), "total_steps": total or 0, "eta_s": last.get("eta_s"),
         "elapsed_s": last.get("elapsed_s"), "samples_per_s": latest("samples_per_s"), "mem_mb": latest("mem_mb"),
@@ -130,5 +131,5 @@ def summary(records: list[dict]) -> dict:
         "curves": curves,
         # GRPO: the newest reward / KL and a few replies of the last logged step
         "reward": latest("reward"), "kl": latest("kl"),
-        "samples": next((r["samples"] for r in reversed(records) if r.get("type") == "samples"), []),
+        "samples": shown.get("samples", []), "samples_step": shown.get("step"),
     }
