@@ -21,7 +21,7 @@ import yaml
 from apps.errors import LabError
 
 METHODS = ("lora", "qlora", "full")
-OBJECTIVES = ("sft", "dpo")
+OBJECTIVES = ("sft", "dpo", "grpo")
 DEVICES = ("auto", "cpu", "cuda")  # or "cuda:N"; anything else (tpu, mps…) is refused, never run on the CPU
 # Where a run lives and whether it continues are not part of *what* is trained: they stay out of
 # run.yaml, so `llmlab finetune --config run.yaml` makes a fresh run with the same recipe.
@@ -37,7 +37,7 @@ class RunConfig:
     # model / method
     model: str = _f("smollm2-135m-instruct", "model to tune: registry name, local folder or hub id")
     method: str = _f("lora", "lora (small adapters), qlora (4-bit base + adapters, CUDA only) or full", choices=METHODS)
-    objective: str = _f("sft", "sft (imitate answers) or dpo (prefer chosen over rejected)", choices=OBJECTIVES)
+    objective: str = _f("sft", "sft (imitate answers), dpo (prefer chosen over rejected) or grpo (RL on a reward)", choices=OBJECTIVES)
     data: str = _f("alpaca_en", "dataset: a shipped sample name (see `llmlab finetune samples`) or a .jsonl/.json path")
     label: str = _f("", "a short name shown in the Playground and the Arena")
     # schedule
@@ -60,7 +60,11 @@ class RunConfig:
     lora_dropout: float = _f(0.05, "dropout on the LoRA input during training")
     target_modules: str = _f("all-linear", "layers that get adapters: all-linear or a comma list (q_proj,v_proj)")
     # DPO
-    beta: float = _f(0.1, "DPO temperature: how far the policy may drift from the reference")
+    beta: float = _f(0.1, "DPO temperature / GRPO KL weight: how far the policy may drift from the reference")
+    # GRPO (apps/align/grpo.py)
+    reward: str = _f("format", "GRPO reward: format | length:N | keyword:WORD | model:RUN (a reward-model run); join with +")
+    num_generations: int = _f(4, "GRPO: replies sampled per prompt; each is scored against its group's mean")
+    max_completion_length: int = _f(48, "GRPO: most tokens the policy writes per reply")
     # hardware
     device: str = _f("auto", "auto, cpu or cuda")
     bf16: bool | None = _f(None, "bfloat16 mixed precision (default: on for CUDA GPUs that support it)")
@@ -79,7 +83,8 @@ def validate(cfg: RunConfig) -> RunConfig:
         raise LabError("finetune.bad_option", name="method", value=cfg.method, choices=", ".join(METHODS))
     if cfg.objective not in OBJECTIVES:
         raise LabError("finetune.bad_option", name="objective", value=cfg.objective, choices=", ".join(OBJECTIVES))
-    for name in ("batch_size", "grad_accum", "max_length", "lora_r", "lora_alpha", "logging_steps"):
+    for name in ("batch_size", "grad_accum", "max_length", "lora_r", "lora_alpha", "logging_steps", "num_generations",
+                 "max_completion_length"):
         value = getattr(cfg, name)
         if value is not None and value < 1:
             raise LabError("finetune.bad_number", name=name, value=value)
@@ -92,6 +97,10 @@ def validate(cfg: RunConfig) -> RunConfig:
     device = str(cfg.device)
     if device not in DEVICES and not (device.startswith("cuda:") and device[5:].isdigit()):
         raise LabError("finetune.bad_option", name="device", value=device, choices=", ".join(DEVICES) + ", cuda:N")
+    if cfg.objective == "grpo":
+        from apps.align.grpo import check_config
+
+        check_config(cfg)  # reward spec and group size: before any model loads
     return cfg
 
 
@@ -102,7 +111,7 @@ def resolve_defaults(cfg: RunConfig, device: str) -> tuple[RunConfig, dict[str, 
     values: dict = {}
 
     def pick(name, value, reason):
-        if getattr(cfg, name) is None:
+        if getattr(cfg, name) is None and name not in values:  # the first reason given wins
             values[name] = value
             why[name] = reason
 
@@ -110,6 +119,12 @@ def resolve_defaults(cfg: RunConfig, device: str) -> tuple[RunConfig, dict[str, 
     if cfg.objective == "dpo":
         # DPO gradients are sharper (a log-ratio of two policies): an order of magnitude gentler.
         pick("learning_rate", 5e-6 if full else 5e-5, "finetune.why.lr_dpo")
+    elif cfg.objective == "grpo":
+        # RL on its own samples: small steps keep the policy near what it can already write.
+        pick("learning_rate", 1e-6 if full else 5e-5, "finetune.grpo_why_lr")
+        # every optimizer step scores whole groups: the batch is a multiple of num_generations
+        pick("batch_size", cfg.num_generations, "finetune.grpo_why_batch")
+        pick("grad_accum", 1, "finetune.grpo_why_batch")
     else:
         pick("learning_rate", 2e-5 if full else 2e-4, "finetune.why.lr_full" if full else "finetune.why.lr_lora")
     pick("batch_size", 4 if cuda else 2, "finetune.why.batch_gpu" if cuda else "finetune.why.batch_cpu")

@@ -185,7 +185,11 @@ def _records(path: Path) -> list[tuple[int, object]]:
 
 def load(data: str, objective: str = "sft") -> Dataset:
     """Read and validate every line; raise DatasetError naming each bad one. SFT also accepts
-    preference pairs (it learns the chosen answer); DPO needs pairs."""
+    preference pairs (it learns the chosen answer); DPO needs pairs; GRPO needs prompts only."""
+    if objective == "grpo":  # the policy writes the answers: `sft` holds prompts (apps/align/grpo.py)
+        from apps.align.grpo import load_prompts
+
+        return load_prompts(data)
     path = resolve_path(data)
     sft, pairs, fmts, problems = [], [], [], []
     for n, obj in _records(path):

@@ -6,6 +6,7 @@ lines (a torn last line is skipped). Records:
   {"type": "log",   "time", "step", "total_steps", "elapsed_s", "eta_s", "samples_per_s",
                     "mem_mb", "peak_mem_mb", "loss"?, "learning_rate"?, "grad_norm"?, "eval_loss"?, ...}
   {"type": "end",   "time", "step", "train_loss", "train_runtime", "train_samples_per_second", ...}
+  {"type": "samples", "step", "samples": [{"prompt", "reply", "reward"}]}   (GRPO; logs add reward, kl)
 """
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def summary(records: list[dict]) -> dict:
     """Latest step/total, ETA, speed and memory, and the curves: {"loss": [(step, value)], ...}."""
     logs = [r for r in records if r.get("type") in ("log", "end")]
     curves = {k: [(r["step"], r[k]) for r in logs if r.get(k) is not None]
-              for k in ("loss", "eval_loss", "learning_rate", "samples_per_s", "mem_mb")}
+              for k in ("loss", "eval_loss", "learning_rate", "samples_per_s", "mem_mb", "reward", "reward_std", "kl")}
     last = logs[-1] if logs else {}
 
     def latest(key):  # eval records carry no speed: take the newest record that has the value
@@ -119,6 +120,7 @@ def summary(records: list[dict]) -> dict:
 
     total = last.get("total_steps") or next((r.get("total_steps") for r in records if r.get("type") == "start"), 0)
     end = next((r for r in reversed(records) if r.get("type") == "end"), {})
+    shown = next((r for r in reversed(records) if r.get("type") == "samples"), {})
     return {
         "step": last.get("step", 0), "total_steps": total or 0, "eta_s": last.get("eta_s"),
         "elapsed_s": last.get("elapsed_s"), "samples_per_s": latest("samples_per_s"), "mem_mb": latest("mem_mb"),
@@ -127,4 +129,7 @@ def summary(records: list[dict]) -> dict:
         "eval_loss": curves["eval_loss"][-1][1] if curves["eval_loss"] else None,
         "train_loss": end.get("train_loss"), "train_samples_per_second": end.get("train_samples_per_second"),
         "curves": curves,
+        # GRPO: the newest reward / KL and a few replies of the last logged step
+        "reward": latest("reward"), "kl": latest("kl"),
+        "samples": shown.get("samples", []), "samples_step": shown.get("step"),
     }

@@ -73,6 +73,10 @@ class Runner:
                 active = sum(r["state"] in runs.ACTIVE and r["owner"] == user.id for r in runs.list_runs(self.root))
                 quotas.training(user, cfg.max_steps, active)
 
+        if cfg.objective == "grpo":  # a reward model named by run id must be one `user` may reach
+            from apps.align.rewards import pin
+
+            cfg = replace(cfg, reward=pin(cfg.reward, self.root, user))
         device = pick_device(cfg.device)
         cfg, _ = config_mod.resolve_defaults(replace(cfg, output="", resume=False), device)
         train.check_method(cfg, device)

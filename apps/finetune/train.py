@@ -161,6 +161,10 @@ def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
         activation_checkpointing_kwargs={"use_reentrant": False} if cfg.gradient_checkpointing else None,
         max_length=cfg.max_length, dataloader_pin_memory=device != "cpu",
     )
+    if cfg.objective == "grpo":
+        from apps.align import grpo
+
+        return grpo.build_trainer(cfg, folder, common, model, tokenizer, peft_config, callbacks), tokenizer
     if cfg.objective == "dpo":
         from trl import DPOConfig, DPOTrainer
 

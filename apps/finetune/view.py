@@ -9,6 +9,7 @@ A gr.Timer polls the run's metrics.jsonl and redraws status, curves, queue and l
 from __future__ import annotations
 
 import html
+import re
 
 import gradio as gr
 import pandas as pd
@@ -88,6 +89,7 @@ def status_markdown(run_id: str | None, lang: str, root=None, user=None) -> str:
     if m["loss"] is not None:
         lines.append(t("finetune.status.loss", lang, loss=f"{m['loss']:.4f}",
                        eval=f"{m['eval_loss']:.4f}" if m["eval_loss"] is not None else "–"))
+    lines += grpo_lines(m, lang)
     if info["reason"]:
         status = runs.read_status(info["folder"])
         lines.append("⚠️ " + html.escape(status.get("reason_zh") if lang == "zh" else status.get("reason", "")))
@@ -95,6 +97,23 @@ def status_markdown(run_id: str | None, lang: str, root=None, user=None) -> str:
         lines.append(t("finetune.status.saved", lang, path=info["adapter_path"] or info["model_path"] or ""))
     lines.append(t("finetune.status.folder", lang, path=info["folder"]))
     return "\n\n".join(lines)
+
+
+def grpo_lines(m: dict, lang: str) -> list[str]:
+    """A GRPO run's latest reward, KL and replies (the replies are the model's text: shown as text)."""
+    if m.get("reward") is None:
+        return []
+    std = m["curves"].get("reward_std") or [(None, None)]
+    lines = [t("finetune.grpo_status", lang, reward=f"{m['reward']:.3f}",
+               std=f"{std[-1][1]:.3f}" if std[-1][1] is not None else "–",
+               kl=f"{m['kl']:.4f}" if m.get("kl") is not None else "–")]
+    if m.get("samples"):
+        def plain(text):  # no markdown or HTML from a model's reply
+            return re.sub(r"([\\`*_{}\[\]()#+!|<>~-])", r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+
+        rows = [f"- {r['reward']:.2f} · {plain(r['prompt'])} → {plain(r['reply'])}" for r in m["samples"]]
+        lines.append(t("finetune.grpo_samples", lang, step=m.get("samples_step", "–")) + "\n\n" + "\n".join(rows))
+    return lines
 
 
 def build(ctx: ui.ShellContext) -> dict:
@@ -266,7 +285,9 @@ def build(ctx: ui.ShellContext) -> dict:
         except Exception:  # noqa: BLE001 - a run folder deleted under us, or not theirs: show nothing
             return t("finetune.status.none", lang), gr.update(), gr.update(), queue, gr.update()
         loss = curve_update(curve_frame(m["curves"], [("loss", t("finetune.curve.loss", lang)),
-                                                      ("eval_loss", t("finetune.curve.eval", lang))]),
+                                                      ("eval_loss", t("finetune.curve.eval", lang)),
+                                                      ("reward", t("finetune.grpo_curve_reward", lang)),
+                                                      ("kl", t("finetune.grpo_curve_kl", lang))]),
                             "finetune.curve.loss_axis", lang)
         lr = curve_update(curve_frame(m["curves"], [("learning_rate", t("finetune.curve.lr", lang))]),
                           "finetune.curve.lr", lang)

@@ -76,6 +76,17 @@ STRINGS = {
     "finetune.why.rank": ("秩 16、alpha 32：常用起点，更新量按 alpha/r = 2 缩放。", "Rank 16, alpha 32: a common start; the update is scaled by alpha/r = 2."),
     "finetune.why.targets": ("all-linear：给每个线性层（注意力和 MLP）加适配器，效果通常优于只加 q/v。", "all-linear: adapters on every linear layer (attention and MLP), usually better than q/v only."),
     "finetune.why.qlora": ("QLoRA：底座量化为 4 位 NF4，只训练适配器，显存约为 LoRA 的 1/3（仅限 CUDA）。", "QLoRA: base quantised to 4-bit NF4, adapters trained — about 1/3 of LoRA's memory (CUDA only)."),
+    # ---- GRPO (apps/align/grpo.py, apps/align/rewards.py) ----
+    "finetune.grpo_why_lr": ("GRPO 学习率 5e-5（全参数 1e-6）：强化学习用的是模型自己的回答，小步才不会跑偏。", "GRPO LR 5e-5 (full 1e-6): RL learns from the model's own replies, small steps keep it on track."),
+    "finetune.grpo_why_batch": ("GRPO：每步的批次恰好装下整组回答（每个提示 num_generations 个）。", "GRPO: each step's batch holds whole groups (num_generations replies per prompt)."),
+    "finetune.grpo_bad_reward": ("奖励“{spec}”写法不对，应写成 {need}（可选：{choices}，可用 + 组合）。", "Reward '{spec}' is malformed: write it as {need} (choices: {choices}, joined with +)."),
+    "finetune.grpo_unknown_reward": ("没有名为“{kind}”的奖励（在“{spec}”中）。可选：{choices}，可用 + 组合。", "No reward called '{kind}' (in '{spec}'). Choose: {choices}, joined with +."),
+    "finetune.grpo_no_reward_model": ("本实验室还没有奖励模型模块（apps.align.reward），model:RUN 暂不可用。", "This lab has no reward-model module (apps.align.reward) yet: model:RUN is unavailable."),
+    "finetune.grpo_bad_group": ("GRPO 每个提示至少要 2 个回答，且批大小 × 梯度累积（{batch}）必须是 num_generations（{n}）的倍数。", "GRPO needs at least 2 replies per prompt, and batch size x accumulation ({batch}) must be a multiple of num_generations ({n})."),
+    "finetune.grpo_status": ("奖励 {reward}（标准差 {std}）· 与参考模型的 KL {kl}", "reward {reward} (std {std}) · KL to the reference {kl}"),
+    "finetune.grpo_samples": ("最近的回答（第 {step} 步）", "Latest replies (step {step})"),
+    "finetune.grpo_curve_reward": ("奖励", "reward"),
+    "finetune.grpo_curve_kl": ("KL", "KL"),
     # ---- the tab ----
     "finetune.intro": (
         "### 微调实验室\n选择模型、方法和数据集，先估算内存、预览哪些 token 参与训练（只训练助手的回答），再开始训练。训练在独立进程中运行，可随时停止、从检查点继续。",

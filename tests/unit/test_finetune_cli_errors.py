@@ -24,6 +24,11 @@ CASES = {
     "dpo on sft data": (["--objective", "dpo", "--data", "alpaca_en"], "preference pairs"),
     "unknown target modules": (["--target-modules", "q_proj,foo_proj"], "foo_proj"),
     "device tpu": (["--device", "tpu"], "device cannot be 'tpu'"),
+    "grpo: reward without its value": (["--objective", "grpo", "--reward", "keyword:"], "keyword:WORD"),
+    "grpo: unknown reward": (["--objective", "grpo", "--reward", "format+smile"], "No reward called 'smile'"),
+    "grpo: reward model that is no run": (["--objective", "grpo", "--reward", "model:{tmp}/nope"], "not found"),
+    "grpo: batch not whole groups": (["--objective", "grpo", "--num-generations", "3", "--batch-size", "2"],
+                                     "multiple of num_generations"),
     "unwritable output": (["--output", "{file}/run"], "Cannot write"),
     "unwritable merge --out": (["merge", "--run", "some-run", "--out", "{file}/merged"], "Cannot write"),
 }

@@ -1,0 +1,1 @@
+"""Alignment: rewards and RL (GRPO) on top of the fine-tuning stage's runner."""
