@@ -1,0 +1,1 @@
+"""Alignment: preference pairs from the Arena's votes (prefs), reward models (reward), the CLI (cli)."""
