@@ -151,13 +151,24 @@ def _load(folder: Path):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from apps.models.loading import _quiet_transformers
+
+    _quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     adapter_cfg = folder / "adapter_config.json"
     if adapter_cfg.is_file():
         from peft import PeftModel
 
+        from transformers.utils import logging as hf_logging
+
         base_path = json.loads(adapter_cfg.read_text(encoding="utf-8"))["base_model_name_or_path"]
-        base = load_model(base_path)
+        # the base's load report calls the score head "missing": it is, until the adapter brings it
+        level = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            base = load_model(base_path)
+        finally:
+            hf_logging.set_verbosity(level)
         base.config.pad_token_id = tokenizer.pad_token_id
         model = PeftModel.from_pretrained(base, folder)
     else:
