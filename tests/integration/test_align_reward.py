@@ -45,8 +45,8 @@ def test_reward_model_learns_planted_preferences(tmp_path):
     final = status["final"]
     # 10 held-out pairs; an untrained head scores every reply ~0 (loss ln 2 = 0.693)
     assert final["eval_accuracy"] >= 0.9 and final["eval_loss"] < 0.6 and final["eval_margin"] > 0, final
-    logged = [r for r in progress.read(folder / "metrics.jsonl") if "eval_accuracy" in r]
-    assert logged and logged[-1]["eval_accuracy"] == final["eval_accuracy"]
+    curve = progress.summary(progress.read(folder / "metrics.jsonl"))["curves"]["eval_accuracy"]
+    assert curve and curve[-1] == (8, final["eval_accuracy"])  # the held-out accuracy, as a curve
     assert (folder / "reward" / "adapter_config.json").is_file() and (folder / "run.yaml").is_file()
     assert runs.list_adapters(tmp_path) == []  # a scalar head is not a chat model for the Arena
 
