@@ -228,6 +228,16 @@ def score(path_or_scorer, prompt, reply) -> float:
     return score_batch(path_or_scorer, [prompt], [reply])[0]
 
 
+def reward_runs(user, root: Path | None = None) -> list[dict]:
+    """The finished reward runs `user` may use, newest first: [{"run_id", "label", "eval_accuracy"}]
+    (what a "score with my reward model" picker offers)."""
+    from apps.finetune import runs
+
+    return [{"run_id": r["run_id"], "label": r["label"], "eval_accuracy": r["final"].get("eval_accuracy")}
+            for r in runs.list_runs(root, user)
+            if r["objective"] == "reward" and r["state"] == "finished" and (Path(r["folder"]) / REWARD_DIR).is_dir()]
+
+
 def scorer_for_run(run_id: str, user, root: Path | None = None) -> Scorer:
     """A web user's scorer: `run_id` must be a finished reward run they may reach (their own, or
     their class's for a teacher); the path comes from the run store, never from the request."""

@@ -9,7 +9,11 @@ the code path is the same for every lab model.
 import json
 import random
 
+import pytest
+
 from apps.align import reward
+from apps.auth.users import LOCAL, User
+from apps.errors import LabError
 from apps.finetune import progress, runs, train
 from apps.finetune.config import RunConfig
 
@@ -58,3 +62,11 @@ def test_reward_model_learns_planted_preferences(tmp_path):
     assert all(p > r for p, r in zip(polite, rude)), (polite, rude)
     one = reward.score(scorer, [{"role": "user", "content": prompts[0]}], POLITE[0].format(t=new[0]))
     assert abs(one - polite[0]) < 1e-4
+
+    # a web user reaches a reward run by id, and only one they may see (this run's owner is the machine's)
+    assert [r["run_id"] for r in reward.reward_runs(LOCAL, tmp_path)] == ["run"]
+    assert reward.scorer_for_run("run", LOCAL, tmp_path)(prompts[:1], [RUDE[0]])[0] < polite[0]
+    student = User("c1-u1", "Ann", "student", 1)
+    assert reward.reward_runs(student, tmp_path) == []
+    with pytest.raises(LabError):
+        reward.scorer_for_run("run", student, tmp_path)
