@@ -32,6 +32,7 @@ COMMANDS: list[str] = [
     "apps.quantize.cli",
     "apps.space.cli",
     "apps.deploy.cli",
+    "apps.align.cli",
 ]
 
 

@@ -21,7 +21,7 @@ import yaml
 from apps.errors import LabError
 
 METHODS = ("lora", "qlora", "full")
-OBJECTIVES = ("sft", "dpo", "grpo")
+OBJECTIVES = ("sft", "dpo", "grpo", "reward")
 DEVICES = ("auto", "cpu", "cuda")  # or "cuda:N"; anything else (tpu, mps…) is refused, never run on the CPU
 # Where a run lives and whether it continues are not part of *what* is trained: they stay out of
 # run.yaml, so `llmlab finetune --config run.yaml` makes a fresh run with the same recipe.

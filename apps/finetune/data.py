@@ -205,7 +205,7 @@ def load(data: str, objective: str = "sft") -> Dataset:
         if fmt == "preference":
             pairs.append(value)
             sft.append(value["prompt"] + value["chosen"])
-        elif objective == "dpo":
+        elif objective in ("dpo", "reward"):  # both learn from pairs only
             problems.append((n, "finetune.data.needs_pairs", {"fmt": fmt}))
         else:
             sft.append(value)

@@ -130,8 +130,8 @@ def estimate(cfg: RunConfig, device: str | None = None) -> dict:
         "gradients": trainable * 4,
         "optimizer": trainable * 8,  # AdamW: two fp32 moments per trainable parameter
     }
-    # DPO runs chosen and rejected together (2x batch) and, for full tuning, keeps a frozen reference copy.
-    pairs = 2 if cfg.objective == "dpo" else 1
+    # DPO and reward models run chosen and rejected together (2x batch); full DPO keeps a frozen reference copy.
+    pairs = 2 if cfg.objective in ("dpo", "reward") else 1
     if cfg.objective == "dpo" and cfg.method == "full":
         parts["reference"] = n * (2 if half else 4)
     longest = longest_example(cfg, path)

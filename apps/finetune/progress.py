@@ -112,7 +112,8 @@ def summary(records: list[dict]) -> dict:
     """Latest step/total, ETA, speed and memory, and the curves: {"loss": [(step, value)], ...}."""
     logs = [r for r in records if r.get("type") in ("log", "end")]
     curves = {k: [(r["step"], r[k]) for r in logs if r.get(k) is not None]
-              for k in ("loss", "eval_loss", "learning_rate", "samples_per_s", "mem_mb", "reward", "reward_std", "kl")}
+              for k in ("loss", "eval_loss", "learning_rate", "samples_per_s", "mem_mb", "reward", "reward_std", "kl",
+                        "eval_accuracy")}
     last = logs[-1] if logs else {}
 
     def latest(key):  # eval records carry no speed: take the newest record that has the value

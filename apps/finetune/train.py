@@ -125,31 +125,16 @@ def _split(items: list, fraction: float, seed: int) -> tuple[list, list]:
     return items[n_eval:], items[:n_eval]
 
 
-def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
-    """Model, data and trl trainer for a resolved config (no None fields left)."""
-    from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import AutoTokenizer
+def lora_targets(cfg: RunConfig):
+    """"all-linear" or the comma list as a list of module names."""
+    if cfg.target_modules == "all-linear":
+        return cfg.target_modules
+    return [m.strip() for m in cfg.target_modules.split(",") if m.strip()]
 
-    from apps.models.loading import model_dir
-    from apps.models.registry import resolve
 
-    dataset = data_mod.load(cfg.data, cfg.objective)
-    path = model_dir(resolve(cfg.model))  # GGUF-born models: the converted safetensors folder
-    runs.write_status(folder, base_path=path)
-    # Base models have no chat template: train (and later prompt) with the plain one, saved with the adapter.
-    tokenizer = template.for_training(AutoTokenizer.from_pretrained(path))
-    print(f"data: {len(dataset)} examples ({dataset.fmt}) from {dataset.path}", flush=True)
-    print(f"model: {cfg.model} from {path} on {device}", flush=True)
-    model = _load_model(cfg, path, device)
-
-    peft_config = None
-    if cfg.method in ("lora", "qlora"):
-        targets = cfg.target_modules if cfg.target_modules == "all-linear" else [
-            m.strip() for m in cfg.target_modules.split(",") if m.strip()]
-        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                                 target_modules=targets, task_type="CAUSAL_LM")
-    common = dict(
+def trainer_args(cfg: RunConfig, folder: Path, device: str) -> dict:
+    """The TrainingArguments every objective shares (trl's SFT/DPO/Reward configs take them all)."""
+    return dict(
         output_dir=str(folder / "checkpoints"), max_steps=cfg.max_steps, num_train_epochs=cfg.epochs,
         per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.learning_rate,
@@ -161,6 +146,35 @@ def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
         activation_checkpointing_kwargs={"use_reentrant": False} if cfg.gradient_checkpointing else None,
         max_length=cfg.max_length, dataloader_pin_memory=device != "cpu",
     )
+
+
+def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
+    """Model, data and trl trainer for a resolved config (no None fields left)."""
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoTokenizer
+
+    from apps.models.loading import model_dir
+    from apps.models.registry import resolve
+
+    if cfg.objective == "reward":  # a scalar head on the model, trained on pairs (apps.align.reward)
+        from apps.align import reward
+
+        return reward.build_trainer(cfg, folder, device, callbacks, trainer_args(cfg, folder, device))
+    dataset = data_mod.load(cfg.data, cfg.objective)
+    path = model_dir(resolve(cfg.model))  # GGUF-born models: the converted safetensors folder
+    runs.write_status(folder, base_path=path)
+    # Base models have no chat template: train (and later prompt) with the plain one, saved with the adapter.
+    tokenizer = template.for_training(AutoTokenizer.from_pretrained(path))
+    print(f"data: {len(dataset)} examples ({dataset.fmt}) from {dataset.path}", flush=True)
+    print(f"model: {cfg.model} from {path} on {device}", flush=True)
+    model = _load_model(cfg, path, device)
+
+    peft_config = None
+    if cfg.method in ("lora", "qlora"):
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                                 target_modules=lora_targets(cfg), task_type="CAUSAL_LM")
+    common = trainer_args(cfg, folder, device)
     if cfg.objective == "grpo":
         from apps.align import grpo
 
@@ -188,7 +202,7 @@ def build_trainer(cfg: RunConfig, folder: Path, device: str, callbacks: list):
 
 def _save(trainer, tokenizer, cfg: RunConfig, folder: Path) -> Path:
     """adapter/ (peft) or model/ (full), written to a temp folder and renamed into place."""
-    target = folder / ("model" if cfg.method == "full" else "adapter")
+    target = folder / ("reward" if cfg.objective == "reward" else "model" if cfg.method == "full" else "adapter")
     tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}-"))
     try:
         trainer.model.save_pretrained(tmp, safe_serialization=True)
@@ -232,6 +246,10 @@ def main(cfg: RunConfig) -> dict:
         final = {"train_loss": result.training_loss, "steps": result.global_step, "peak_mem_mb": round(peak, 1),
                  "train_runtime": result.metrics.get("train_runtime"),
                  "samples_per_s": result.metrics.get("train_samples_per_second")}
+        if cfg.objective == "reward":  # held-out pairwise accuracy of the saved reward model
+            from apps.align.reward import held_out_metrics
+
+            final.update(held_out_metrics(trainer))
         print(f"saved {target}", flush=True)
         return runs.write_status(folder, state="finished", ended=time.time(), final=final, pid=None)
     except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every end is recorded with its reason
