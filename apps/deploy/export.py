@@ -27,6 +27,7 @@ from apps.errors import LabError
 TEMPLATE = Path(__file__).resolve().parent / "template" / "app.py"
 BASE_REQUIREMENTS = ("gradio", "torch", "transformers", "safetensors", "accelerate")
 RAG_REQUIREMENTS = ("faiss-cpu", "sentence-transformers", "numpy")
+LLAMA_CPP_PIN = "llama-cpp-python==0.3.36"  # what `make llama` installs, when this machine has none to pin
 LFS_PATTERNS = ("*.safetensors", "*.bin", "*.gguf", "*.faiss", "*.npy", "*.pt")
 
 
@@ -74,7 +75,7 @@ def _pins(names) -> list[str]:
         try:
             lines.append(f"{name}=={metadata.version(name).split('+')[0]}")
         except metadata.PackageNotFoundError:
-            lines.append(name)
+            lines.append(LLAMA_CPP_PIN if name == "llama-cpp-python" else name)
     return lines
 
 
