@@ -3,24 +3,25 @@ answers through gradio_client with the chosen model, system prompt and RAG index
 
 To stay inside the test-time budget the venv is made with the test interpreter's packages visible
 (a .pth file: the equivalent of --system-site-packages for a venv made from a venv) instead of
-installing ~2 GB of wheels, and `pip install --no-deps --dry-run -r requirements.txt` checks that
-every pinned requirement resolves by name and version. The app runs without the lab on its path.
+installing ~2 GB of wheels; `pip install --no-deps --dry-run -r requirements.txt` checks that every
+pin resolves by name and version, and apps.deploy.wheelhouse.closure that every dependency of every
+pin is installed here in a version it accepts (what a wheelhouse of this venv would offer). The
+real install into a brand-new venv, offline from that wheelhouse, is `make check-export`
+(bench/export_install.py: minutes, so not here). The app runs without the lab on its path.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import shutil
 import site
-import socket
 import subprocess
-import time
 import venv
 
 import pytest
 
 from apps.deploy.export import ExportConfig, export
+from apps.deploy.trial import serve_app
 from apps.errors import LabError
 
 FACT = "The Zorblax Club meets every Tuesday in the old library."
@@ -41,12 +42,6 @@ def index_dir(tmp_path_factory, minilm):
     return folder
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _venv(tmp_path):
     """(python, env) of a new venv that sees this interpreter's packages through a .pth file, not the lab."""
     env_dir = tmp_path / "venv"
@@ -59,32 +54,6 @@ def _venv(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     return py, env
-
-
-@contextlib.contextmanager
-def _serve(py, folder, env):
-    """Run `python app.py` in `folder` on a free port; yield a gradio_client.Client once it answers."""
-    from gradio_client import Client
-
-    port = _port()
-    app = subprocess.Popen([str(py), "app.py"], cwd=folder, env={**env, "GRADIO_SERVER_PORT": str(port)},
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline, client = time.time() + 240, None
-        while client is None and time.time() < deadline:
-            assert app.poll() is None, app.stdout.read()[-3000:]
-            try:
-                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(1)
-        assert client is not None, "the exported app did not start"
-        yield client
-    finally:
-        app.terminate()
-        try:
-            app.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            app.kill()
 
 
 def test_exported_app_answers_from_its_index(tmp_path, index_dir, smollm):
@@ -106,8 +75,12 @@ def test_exported_app_answers_from_its_index(tmp_path, index_dir, smollm):
                             "requirements.txt"], cwd=out, env=env, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout[-1500:] + check.stderr[-1500:]
     assert "Would install" not in check.stdout  # every pin is satisfied as written
+    from apps.deploy.wheelhouse import closure
 
-    with _serve(py, out, env) as client:
+    needed = closure(report["requirements"])  # ValueError names a missing or mismatched dependency
+    assert {"torch", "gradio", "faiss-cpu", "huggingface-hub"} <= set(needed) and "apps" not in needed
+
+    with serve_app(py, out, env) as client:
         answer = client.predict(QUESTION, api_name="/chat")
         assert "tuesday" in answer.lower(), answer  # found in the index, not known to the model
         # The same model, greedy, on the same sources (best first) answers the same in the lab.
@@ -153,7 +126,7 @@ def test_gguf_app_answers_offline_like_the_labs_llamacpp_engine(tmp_path, cache)
     out = tmp_path / "gguf-app"
     export(ExportConfig(model="smollm2-135m-instruct@llama.cpp", output=str(out), system=SYSTEM, max_tokens=16))
     py, env = _venv(tmp_path)
-    with _serve(py, out, env) as client:
+    with serve_app(py, out, env) as client:
         answer = client.predict("What is the capital of France?", api_name="/chat")
     from apps.models.generation import GenerationConfig, generate
 
