@@ -71,7 +71,7 @@ def build(ctx: ui.ShellContext) -> dict:
 
     Context.root_block.load(on_load, None, [c["deploy.base_url"], commands, c["deploy.target"]], queue=False,
                             api_visibility="private")
-    Context.root_block.load(ex["on_load"], ctx.lang, ex["on_load_outputs"], queue=False, api_visibility="private")
+    Context.root_block.load(ex["on_load"], None, ex["on_load_outputs"], queue=False, api_visibility="private")
 
     def show(base, lang):
         return connect.markdown(base or None, lang)
@@ -137,7 +137,10 @@ def export_section(ctx: ui.ShellContext, c: dict) -> dict:
         c["deploy.ex_file"] = gr.File(interactive=False, elem_id="deploy-ex-file", **ui.texts("deploy.ex_file", L))
     rows_state = gr.State(rows)  # (value, kind, label, base): this user's choices, re-labelled on a switch
 
-    def on_load(lang, request: gr.Request):
+    def on_load(request: gr.Request):
+        # the language the page is about to switch to (the shell's first switch follows the browser):
+        # a load answering after that switch must not put the other language's labels back
+        lang = lang_from_accept(request.headers.get("accept-language"))
         user = ctx.user(request)
         mine = bundle.model_choices(user, runs)
         return mine, gr.update(choices=choice_list(mine, lang)), gr.update(value=bundle.has_index(user, indexes))
