@@ -43,3 +43,9 @@ clean:
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 llama: install
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install llama-cpp-python==0.3.36 diskcache
+
+# An exported app installed for real: a new venv, pip install --no-index from a wheelhouse repacked
+# from .venv (kept in ~/.cache/llmlab/wheelhouse), python app.py answers from its index. Minutes: not in `make test`.
+.PHONY: check-export
+check-export: install
+	$(BIN)/python bench/export_install.py

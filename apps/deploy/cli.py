@@ -4,6 +4,7 @@
     llmlab chat --model smollm2-135m-instruct@llama.cpp          # the optional llama.cpp engine (make llama)
     llmlab chat --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf  # any GGUF file, kept quantised
     llmlab deploy export --model smollm2-135m-instruct [--index runs/rag-demo] [--system TEXT] --output my-app
+    llmlab deploy export --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf --output my-gguf-app   # llama-cpp-python app
     llmlab deploy loadtest --base-url http://127.0.0.1:7860/v1 --model smollm2-135m-instruct --streams 8 [--plot load.png]
     llmlab deploy connect [--base-url http://HOST:7860/v1]        # commands for Open WebUI, Ollama, vLLM, llama.cpp
 
@@ -38,7 +39,9 @@ def register(sub) -> None:
     deploy = sub.add_parser("deploy", help="ship what you built: export an app, load-test an endpoint, connect servers")
     inner = deploy.add_subparsers(dest="deploy_command", required=True)
     e = inner.add_parser("export", help="a standalone folder: app.py (Gradio chat, RAG if chosen), requirements, README")
-    e.add_argument("--model", required=True, help="registry name, lab-trained folder, 'base+adapter:folder' or hub id")
+    e.add_argument("--model", required=True,
+                   help="registry name, lab-trained folder, 'base+adapter:folder', hub id, or a GGUF: a .gguf file "
+                        "or 'name@llama.cpp' (the app then runs it with llama-cpp-python, kept quantised)")
     e.add_argument("--index", default=None, help="a RAG index folder (llmlab rag build …) to answer from")
     e.add_argument("--system", default="", help="system prompt of the app")
     e.add_argument("--title", default="My first AI app", help="the app's title (and the Space's)")

@@ -27,6 +27,7 @@ from apps.errors import LabError
 TEMPLATE = Path(__file__).resolve().parent / "template" / "app.py"
 BASE_REQUIREMENTS = ("gradio", "torch", "transformers", "safetensors", "accelerate")
 RAG_REQUIREMENTS = ("faiss-cpu", "sentence-transformers", "numpy")
+LLAMA_CPP_PIN = "llama-cpp-python==0.3.36"  # what `make llama` installs, when this machine has none to pin
 LFS_PATTERNS = ("*.safetensors", "*.bin", "*.gguf", "*.faiss", "*.npy", "*.pt")
 
 
@@ -67,16 +68,29 @@ def _put(src: Path, dst: Path) -> None:
 
 
 def _pins(names) -> list[str]:
+    """name==version as installed here, without a local label ("2.13.0+cpu" → "2.13.0"): PyPI has no
+    local versions, and under PEP 440 "==2.13.0" still matches the "+cpu" build where one is found."""
     lines = []
     for name in names:
         try:
-            lines.append(f"{name}=={metadata.version(name)}")
+            lines.append(f"{name}=={metadata.version(name).split('+')[0]}")
         except metadata.PackageNotFoundError:
-            lines.append(name)
+            lines.append(LLAMA_CPP_PIN if name == "llama-cpp-python" else name)
     return lines
 
 
-def _model_files(cfg: ExportConfig, out: Path) -> dict:
+def _spec(base: str, vetted: bool):
+    """The model's spec. `vetted`: a folder the caller already checked (a run the signed-in user owns,
+    apps.deploy.bundle), taken as it is rather than through the shared server's name policy."""
+    from apps.models import registry
+
+    folder = Path(base)
+    if vetted and base not in registry.REGISTRY and (folder / "config.json").is_file():
+        return registry.ModelSpec(name=base, kind=registry._kind_of_folder(folder), source="local", folder=base)
+    return registry.resolve(base)
+
+
+def _model_files(cfg: ExportConfig, out: Path, vetted: bool = False) -> dict:
     """Put the model (and adapter) into `out`; return the app_config entries and extra requirements."""
     from apps.models import llamacpp, loading, registry
     from apps.security import model_policy
@@ -85,7 +99,7 @@ def _model_files(cfg: ExportConfig, out: Path) -> dict:
     base, quant = registry.split_quant(base)
     if quant:
         raise LabError("deploy.no_quant", method=quant)
-    spec = registry.resolve(base)
+    spec = _spec(base, vetted)
     if spec.kind == registry.EMBEDDING:
         raise LabError("models.not_generative", name=base)
     if spec.source == llamacpp.SOURCE:
@@ -105,7 +119,8 @@ def _model_files(cfg: ExportConfig, out: Path) -> dict:
         _put(folder, out / "model")
         entry["model"] = "model"
     if adapter:
-        model_policy.check_adapter(adapter)
+        if not vetted:
+            model_policy.check_adapter(adapter)
         if not (Path(adapter) / "adapter_config.json").exists():
             raise LabError("deploy.bad_adapter", path=adapter)
         _put(Path(adapter), out / "adapter")
@@ -172,15 +187,16 @@ Create a Space with the Gradio SDK, then push this folder (large files go throug
 """
 
 
-def export(cfg: ExportConfig) -> dict:
-    """Write the app folder. Checks everything cheap first; a half-written folder is removed."""
+def export(cfg: ExportConfig, vetted: bool = False) -> dict:
+    """Write the app folder. Checks everything cheap first; a half-written folder is removed.
+    `vetted`: the model, adapter and index were resolved by the ownership layer (apps.deploy.bundle)."""
     cfg.validate()
     out = Path(cfg.output).expanduser()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise LabError("deploy.output_not_empty", path=str(out))
     out.mkdir(parents=True, exist_ok=True)
     try:
-        entry = _model_files(cfg, out)
+        entry = _model_files(cfg, out, vetted)
         extra = entry.pop("extra")
         config = {"title": cfg.title, "system": cfg.system, "max_tokens": int(cfg.max_tokens),
                   "temperature": float(cfg.temperature), "k": int(cfg.k), "source_model": cfg.model, **entry}

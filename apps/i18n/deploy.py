@@ -174,4 +174,41 @@ STRINGS = {
         "```bash\nllmlab deploy export --model smollm2-135m-instruct --index runs/rag-demo --system \"Answer from the sources only.\" --output my-app\n"
         "cd my-app && python app.py\n```",
     ),
+    # export from the tab (apps/deploy/bundle.py, view.py)
+    "deploy.not_offered": (
+        "“{name}”不在可导出的模型里：请从列表中选择一个内置模型，或你自己的已完成微调。",
+        "'{name}' is not one of the models you can export: pick a built-in model or one of your own finished fine-tunes from the list.",
+    ),
+    "deploy.no_index": (
+        "你还没有自己的 RAG 索引：先在 RAG 页面建一个，或取消勾选“用我的知识库回答”。",
+        "You have no RAG index of your own yet: build one in the RAG tab, or untick 'Answer from my knowledge base'.",
+    ),
+    "deploy.system_too_long": ("系统提示词太长：{n} 个字符，最多 {max} 个。", "The system prompt is too long: {n} characters, at most {max}."),
+    "deploy.title_too_long": ("应用标题太长：{n} 个字符，最多 {max} 个。", "The app title is too long: {n} characters, at most {max}."),
+    "deploy.ex": ("导出你的第一个 AI 应用（下载 zip）", "Export your first AI app (download a zip)"),
+    "deploy.ex_intro": (
+        "选一个模型（内置模型，或你自己微调好的），可选你在 RAG 页面建的知识库，写上系统提示词和解码设置，"
+        "得到一个 zip：解压后 `pip install -r requirements.txt && python app.py` 就能独立运行，也能直接推到 Hugging Face Space。"
+        "带完整权重的 PyTorch 模型约 500 MB；GGUF（llama.cpp）版本小得多，但运行时需要 llama-cpp-python。",
+        "Pick a model (a built-in one or your own fine-tune), optionally the knowledge base you built in the RAG tab, a "
+        "system prompt and decoding settings, and get a zip: unpack it and `pip install -r requirements.txt && python app.py` "
+        "runs it on its own, or push it to a Hugging Face Space. A PyTorch model with its full weights is about 500 MB; "
+        "the GGUF (llama.cpp) version is much smaller but needs llama-cpp-python to run.",
+    ),
+    "deploy.ex_model": ("模型", "Model"),
+    "deploy.ex_choice.registry": ("{name}（PyTorch 权重）", "{name} (PyTorch weights)"),
+    "deploy.ex_choice.gguf": ("{name}（GGUF，llama.cpp，体积小）", "{name} (GGUF, llama.cpp, small)"),
+    "deploy.ex_choice.run": ("我的微调：{label}（基于 {base}）", "My fine-tune: {label} (on {base})"),
+    "deploy.ex_index": ("用我的知识库（RAG 索引）回答", "Answer from my knowledge base (RAG index)"),
+    "deploy.ex_index.info": ("你在 RAG 页面建的索引会一起打包", "The index you built in the RAG tab goes into the app"),
+    "deploy.ex_system": ("系统提示词", "System prompt"),
+    "deploy.ex_title": ("应用标题", "App title"),
+    "deploy.ex_max_tokens": ("每个回复最多 token 数", "Longest reply (tokens)"),
+    "deploy.ex_temperature": ("温度（0 = 贪心）", "Temperature (0 = greedy)"),
+    "deploy.ex_run": ("生成应用 zip", "Build the app zip"),
+    "deploy.ex_file": ("下载应用", "Download the app"),
+    "deploy.ex_done": (
+        "已生成 `{name}`（{mb} MB，{n} 个文件）。解压后运行：`pip install -r requirements.txt && python app.py`。依赖：{reqs}",
+        "Built `{name}` ({mb} MB, {n} files). Unpack it and run `pip install -r requirements.txt && python app.py`. Requirements: {reqs}",
+    ),
 }

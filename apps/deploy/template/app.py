@@ -102,14 +102,21 @@ class LlamaModel:
         from llama_cpp import Llama
 
         self.llm = Llama(model_path=local(CONFIG["model"]), n_ctx=4096, verbose=False)
+        self.chat = bool(self.llm.metadata.get("tokenizer.chat_template"))
         self.lock = threading.Lock()
 
     def stream(self, messages: list[dict]):
+        params = dict(stream=True, max_tokens=int(CONFIG.get("max_tokens", 256)),
+                      temperature=float(CONFIG.get("temperature", 0.0)))
         with self.lock:
-            for chunk in self.llm.create_chat_completion(messages=messages, stream=True,
-                                                         max_tokens=int(CONFIG.get("max_tokens", 256)),
-                                                         temperature=float(CONFIG.get("temperature", 0.0))):
-                yield chunk["choices"][0]["delta"].get("content") or ""
+            if self.chat:
+                for chunk in self.llm.create_chat_completion(messages=messages, **params):
+                    yield chunk["choices"][0]["delta"].get("content") or ""
+                return
+            # a base model (no chat template) continues a transcript, as TorchModel does
+            text = "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages) + "\nAssistant:"
+            for chunk in self.llm.create_completion(text, stop=["\nUser:"], **params):
+                yield chunk["choices"][0]["text"]
 
 
 MODEL = LlamaModel() if CONFIG.get("engine") == "llama.cpp" else TorchModel()
