@@ -37,7 +37,8 @@ class RunConfig:
     # model / method
     model: str = _f("smollm2-135m-instruct", "model to tune: registry name, local folder or hub id")
     method: str = _f("lora", "lora (small adapters), qlora (4-bit base + adapters, CUDA only) or full", choices=METHODS)
-    objective: str = _f("sft", "sft (imitate answers), dpo (prefer chosen over rejected) or grpo (RL on a reward)", choices=OBJECTIVES)
+    objective: str = _f("sft", "sft (imitate answers), dpo (prefer chosen over rejected), reward (score replies, trained on pairs) "
+                       "or grpo (RL on a reward)", choices=OBJECTIVES)
     data: str = _f("alpaca_en", "dataset: a shipped sample name (see `llmlab finetune samples`) or a .jsonl/.json path")
     label: str = _f("", "a short name shown in the Playground and the Arena")
     # schedule
@@ -125,6 +126,9 @@ def resolve_defaults(cfg: RunConfig, device: str) -> tuple[RunConfig, dict[str, 
         # every optimizer step scores whole groups: the batch is a multiple of num_generations
         pick("batch_size", cfg.num_generations, "finetune.grpo_why_batch")
         pick("grad_accum", 1, "finetune.grpo_why_batch")
+    elif cfg.objective == "reward":
+        # a fresh scalar head starts from nothing: with LoRA it needs larger steps than SFT to learn in few steps
+        pick("learning_rate", 1e-5 if full else 1e-3, "finetune.why.lr_reward")
     else:
         pick("learning_rate", 2e-5 if full else 2e-4, "finetune.why.lr_full" if full else "finetune.why.lr_lora")
     pick("batch_size", 4 if cuda else 2, "finetune.why.batch_gpu" if cuda else "finetune.why.batch_cpu")

@@ -25,8 +25,8 @@ STRINGS = {
         "unknown format (keys: {keys}). Supported: alpaca, sharegpt, messages, prompt/completion, preference pairs.",
     ),
     "finetune.data.needs_pairs": (
-        "DPO 需要偏好对（prompt/chosen/rejected），这一行是 {fmt} 格式",
-        "DPO needs preference pairs (prompt/chosen/rejected); this line is {fmt}",
+        "DPO 和奖励模型需要偏好对（prompt/chosen/rejected），这一行是 {fmt} 格式",
+        "DPO and reward models need preference pairs (prompt/chosen/rejected); this line is {fmt}",
     ),
     "finetune.qlora_needs_cuda": (
         "QLoRA 需要 NVIDIA GPU（CUDA）：4 位 NF4 量化由 bitsandbytes 在 GPU 上完成。本机没有 CUDA，请改用 LoRA（同样只训练小适配器，只是底座保持全精度）。实验室不会悄悄替你切换。",
@@ -96,7 +96,11 @@ STRINGS = {
     "finetune.method": ("方法", "Method"),
     "finetune.method.info": ("lora：只训练小适配器；qlora：4 位底座 + 适配器（仅 CUDA）；full：训练全部参数", "lora: train small adapters; qlora: 4-bit base + adapters (CUDA only); full: train every weight"),
     "finetune.objective": ("目标", "Objective"),
-    "finetune.objective.info": ("sft：模仿示范回答；dpo：偏好“更好”的回答（需偏好对数据）", "sft: imitate the answers; dpo: prefer the chosen answer (needs preference pairs)"),
+    "finetune.objective.info": ("sft：模仿示范回答；dpo：偏好“更好”的回答（需偏好对数据）；reward：用偏好对训练一个给回答打分的奖励模型；grpo：按奖励做强化学习",
+                                "sft: imitate the answers; dpo: prefer the chosen answer (needs preference pairs); "
+                                "reward: train a model that scores replies, from preference pairs; grpo: reinforcement learning on a reward"),
+    "finetune.why.lr_reward": ("奖励模型的打分头从零开始：LoRA 用 1e-3 才能在几步内学会（全量 1e-5）",
+                               "A reward model's scoring head starts from nothing: LoRA needs 1e-3 to learn in a few steps (full: 1e-5)"),
     "finetune.data": ("内置数据集", "Shipped dataset"),
     "finetune.upload": ("或上传数据（.jsonl / .json）", "Or upload data (.jsonl / .json)"),
     "finetune.advanced": ("超参数（留空 = 按硬件自动选择）", "Hyper-parameters (blank = chosen for your hardware)"),
