@@ -30,7 +30,9 @@ def test_table_headers_and_toast_titles(page, open_tab):
     open_tab("finetune")
     page.locator("#ft-compare-out thead th").first.wait_for()
     assert _headers(page, "ft-compare-out") == ["prompt", "base", "tuned"]
-    assert _headers(page, "ft-queue")[:2] == ["run", "state"]
+    # the queue is redrawn by the tab's timer, in the page's language (a tick may still be in flight)
+    page.wait_for_function("() => document.querySelector('#ft-queue thead').textContent.includes('state')")
+    assert _headers(page, "ft-queue")[:3] == ["run", "state", "place in queue"]
 
     _switch(page, "中文", "zh")
     page.wait_for_function("() => document.querySelector('#ft-compare-out thead').textContent.includes('微调后')")
