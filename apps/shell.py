@@ -132,8 +132,8 @@ def mount_ui(app, cache=None, ledger: UploadLedger | None = None, auth=None):
 
     auth = auth or Auth("personal")
     extra = {} if auth.personal else {"auth_dependency": auth.identify}
-    return gr.mount_gradio_app(app, build_demo(cache, ledger, auth), path="/", css=CSS, theme=gr.themes.Soft(),
-                               footer_links=["api"], i18n=gradio_strings(), **extra)
+    return gr.mount_gradio_app(app, build_demo(cache, ledger, auth), path="/", css=CSS + ui.toast_css(),
+                               theme=gr.themes.Soft(), footer_links=["api"], i18n=gradio_strings(), **extra)
 
 
 def gradio_strings() -> gr.I18n:

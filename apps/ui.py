@@ -179,6 +179,28 @@ def gentle(fn):
     return _guarded(fn, notice)
 
 
+TOAST_KINDS = ("error", "warning", "info", "success")
+
+
+def toast_css() -> str:
+    """CSS that writes each toast's title in the page's language. Gradio 6.31 titles a toast with its
+    kind, capitalised ("Error", "Warning"), as plain text: not one of its i18n strings (its locale and
+    changeLocale do not reach it), and gr.Error(title=) is not shown. So the text is hidden
+    (font-size 0) and drawn again by ::before from the string tables: the default language until a
+    switch lands, then the language body[data-lab-lang] names (LANG_DONE_JS)."""
+    from apps.i18n import LANGS
+
+    quoted = lambda text: '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'  # noqa: E731
+    # body + two classes outranks Gradio's own .toast-title.svelte-… rule
+    rules = ["body .toast-title .toast-count { font-size: var(--text-lg); }"]
+    for kind in TOAST_KINDS:
+        rules.append(f"body .toast-title.{kind} {{ font-size: 0; }} body .toast-title.{kind}::before {{ font-size: var(--text-lg); "
+                     f"content: {quoted(t(f'toast.{kind}', DEFAULT_LANG))}; }}")
+        rules += [f'body[data-lab-lang="{lang}"] .toast-title.{kind}::before {{ content: {quoted(t(f"toast.{kind}", lang))}; }}'
+                  for lang in LANGS if lang != DEFAULT_LANG]
+    return "\n".join(rules) + "\n"
+
+
 def who(request: gr.Request | None) -> str:
     """Whom a request counts against for fair shares in the generation batch: the signed-in user,
     else this browser session (a share key only, never an identity that unlocks anything)."""

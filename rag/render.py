@@ -73,19 +73,20 @@ def hits_html(hits: list, query: str, documents: dict[str, str] | None = None, l
     return "\n".join(cards)
 
 
-def answer_footer(report, hits: list, lang: str, question: str = "", answer: str = "",
+def answer_footer(report, sources: list[str], lang: str, question: str = "", answer: str = "",
                   model_languages: tuple[str, ...] = ("zh", "en")) -> str:
-    """The lines under an answer, in the UI language `lang`: which retrieved chunks it really cites
+    """The lines under an answer, in the UI language `lang`: which retrieved chunks (`sources`: the
+    retrieved chunks' source paths, in rank order) it really cites
     (rag.answer.Citations `report`), numbers it names that were not retrieved, markers that cite
     nothing, and a word when the model does not, or cannot, answer in the question's language."""
     from apps.i18n import t
     from rag.answer import prompt_lang, same_language
 
-    name = lambda n: hits[n - 1].chunk.source.replace("\\", "/").rsplit("/", 1)[-1]  # noqa: E731
+    name = lambda n: sources[n - 1].replace("\\", "/").rsplit("/", 1)[-1]  # noqa: E731
     refs = ", ".join(f"[{n}] {name(n)}" for n in report.cited)
     lines = [t("rag.answer.cited", lang, refs=refs) if refs else t("rag.answer.none_cited", lang)]
     if report.unknown:
-        lines.append(t("rag.answer.unknown", lang, refs=" ".join(f"[{n}]" for n in report.unknown), k=len(hits)))
+        lines.append(t("rag.answer.unknown", lang, refs=" ".join(f"[{n}]" for n in report.unknown), k=len(sources)))
     if report.listed:
         lines.append(t("rag.answer.listed", lang))
     wanted = prompt_lang(question) if question else None

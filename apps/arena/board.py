@@ -17,7 +17,7 @@ RECENT_KEYS = ("tstamp", "source", "model_a", "model_b", "winner", "prompt")
 
 def votes_text(n: int, lang: str) -> str:
     """'1 vote' / '2 votes' / '1 票'."""
-    return t("arena.n_votes.one" if n == 1 else "arena.n_votes", lang, n=n)
+    return t("arena.n_votes", lang, n=n)
 
 
 def method_name(method: str, k: float, lang: str) -> str:

@@ -55,6 +55,12 @@ def lb_note(lang) -> str:
              need=ratings.MIN_VOTES)
 
 
+# metric names, the same in both languages (lm-evaluation-harness's); an empty table shows them too,
+# not Gradio's placeholder headers "1 2 3"
+PPL_COLUMNS = ("model", "perplexity", "mean_loss", "bits_per_byte", "tokens")
+MC_COLUMNS = ("model", "acc", "acc_stderr", "acc_norm", "acc_norm_stderr", "n", "chance")
+
+
 def frame(headers_cells) -> pd.DataFrame:
     headers, cells = headers_cells
     return pd.DataFrame(cells, columns=headers)
@@ -147,9 +153,9 @@ def build(ctx: ui.ShellContext) -> dict:
         with gr.Row():
             c["arena.ev_ppl"] = gr.Button(t("arena.ev_ppl", L), variant="primary", elem_id="arena-ev-ppl")
             c["arena.ev_mc"] = gr.Button(t("arena.ev_mc", L), variant="primary", elem_id="arena-ev-mc")
-        c["arena.ev_ppl_table"] = gr.Dataframe(interactive=False, elem_id="arena-ev-ppl-table", **ui.texts("arena.ev_ppl_table", L))
+        c["arena.ev_ppl_table"] = gr.Dataframe(pd.DataFrame(columns=PPL_COLUMNS), interactive=False, elem_id="arena-ev-ppl-table", **ui.texts("arena.ev_ppl_table", L))
         c["arena.ev_plot"] = gr.Plot(elem_id="arena-ev-plot", **ui.texts("arena.ev_plot", L))
-        c["arena.ev_mc_table"] = gr.Dataframe(interactive=False, elem_id="arena-ev-mc-table", **ui.texts("arena.ev_mc_table", L))
+        c["arena.ev_mc_table"] = gr.Dataframe(pd.DataFrame(columns=MC_COLUMNS), interactive=False, elem_id="arena-ev-mc-table", **ui.texts("arena.ev_mc_table", L))
 
     # ------------------------------------------------------------ vote files and the judge
     with gr.Tab(t("arena.io_tab", L), elem_id="arena-io-tab") as tab:
@@ -313,8 +319,7 @@ def build(ctx: ui.ShellContext) -> dict:
         for i, m in enumerate(models):
             progress(i / len(models), desc=m.name)
             results.append({**evals.perplexity(m, texts, cache=ctx.cache).as_dict(with_losses=True), "model": m.name})
-        table = pd.DataFrame([{k: r[k] for k in ("model", "perplexity", "mean_loss", "bits_per_byte", "tokens")}
-                              for r in results])
+        table = pd.DataFrame([[r[k] for k in PPL_COLUMNS] for r in results], columns=PPL_COLUMNS)
         return table, plots.token_losses(results, lang)
 
     c["arena.ev_ppl"].click(run_ppl, [c["arena.ev_models"], c["arena.ev_lang"], ctx.lang],
@@ -332,8 +337,8 @@ def build(ctx: ui.ShellContext) -> dict:
             def step(done, total, i=i, m=m):
                 progress((i + done / total) / len(models), desc=m.name)
             res = {**evals.multiple_choice(m, questions, lang_data, cache=ctx.cache, progress=step), "model": m.name}
-            rows.append({k: res[k] for k in ("model", "acc", "acc_stderr", "acc_norm", "acc_norm_stderr", "n", "chance")})
-        return pd.DataFrame(rows)
+            rows.append([res[k] for k in MC_COLUMNS])
+        return pd.DataFrame(rows, columns=MC_COLUMNS)
 
     c["arena.ev_mc"].click(run_mc, [c["arena.ev_models"], c["arena.ev_lang"], c["arena.ev_limit"], ctx.lang],
                            c["arena.ev_mc_table"], concurrency_id="arena-gen", api_visibility="private")

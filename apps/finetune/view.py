@@ -20,7 +20,7 @@ from apps.finetune.config import METHODS, OBJECTIVES, RunConfig
 from apps.finetune.runner import Runner
 from apps.auth.users import may_access
 from apps.errors import LabError
-from apps.i18n import DEFAULT_LANG, t
+from apps.i18n import DEFAULT_LANG, msg, render, t
 from apps.models import registry
 
 _TRAINED = "background:#bbf7d0;border-bottom:2px solid #16a34a"
@@ -54,6 +54,28 @@ def curve_frame(curves: dict, keys: list[tuple[str, str]]) -> pd.DataFrame:
             if s is not None and v is not None]
     frame = pd.DataFrame(rows, columns=["step", "value", "series"]).astype({"step": float, "value": float})
     return frame.sort_values(["series", "step"], kind="stable").reset_index(drop=True)
+
+
+QUEUE_COLUMNS = ("finetune.col.run", "finetune.col.state", "finetune.col.position")
+RUN_COLUMNS = ("finetune.col.run", "finetune.col.state", "finetune.col.label", "finetune.col.loss", "finetune.col.reason")
+COMPARE_COLUMNS = ("finetune.col.prompt", "finetune.col.base", "finetune.col.tuned")
+
+
+def table_frame(rows: list[dict], columns, lang: str) -> pd.DataFrame:
+    """Rows keyed by column string keys (values plain, or apps.i18n msgs) as a table with translated
+    headers, the named columns first, then any extra ones the rows carry. Headers even with no rows:
+    an empty table would otherwise show Gradio's placeholder headers "1 2 3"."""
+    cols = list(columns) + [k for k in (rows[0] if rows else {}) if k not in columns]
+    cell = lambda v: render(v, lang) if isinstance(v, dict) else v  # noqa: E731
+    return pd.DataFrame([[cell(r.get(k)) for k in cols] for r in rows], columns=[t(k, lang) for k in cols])
+
+
+def axis_titles(lang: str) -> list:
+    """Axis titles of the loss, learning-rate and memory plots in `lang` (a language switch)."""
+    step = t("finetune.curve.step", lang)
+    return [gr.update(x_title=step, y_title=t("finetune.curve.loss_axis", lang)),
+            gr.update(x_title=step, y_title=t("finetune.curve.lr", lang)),
+            gr.update(x_title=t("finetune.est.part_axis", lang), y_title="MB")]
 
 
 def curve_update(frame: pd.DataFrame, y_key: str, lang: str):
@@ -156,7 +178,10 @@ def build(ctx: ui.ShellContext) -> dict:
         c["finetune.resume"] = gr.Button(t("finetune.resume", lang0), elem_id="ft-resume")
     with gr.Row():
         est_md = gr.Markdown(elem_id="ft-estimate-out")
-        est_plot = gr.BarPlot(x="part", y="MB", color="part", elem_id="ft-estimate-plot", height=220)
+        est_plot = gr.BarPlot(x="part", y="MB", color="part", elem_id="ft-estimate-plot", height=220,
+                              x_title=t("finetune.est.part_axis", lang0), y_title="MB",
+                              **ui.texts("finetune.est_plot", lang0))
+        c["finetune.est_plot"] = est_plot
     preview_out = gr.HTML(elem_id="ft-preview-out")
     status_md = gr.Markdown(t("finetune.status.none", lang0), elem_id="ft-status")
     with gr.Row():
@@ -168,12 +193,14 @@ def build(ctx: ui.ShellContext) -> dict:
                               y_axis_format=".1e", **ui.texts("finetune.lr_plot", lang0))
     c["finetune.loss_plot"], c["finetune.lr_plot"] = loss_plot, lr_plot
     with gr.Row():
-        queue_df = gr.Dataframe(elem_id="ft-queue", interactive=False, **ui.texts("finetune.queue", lang0))
+        queue_df = gr.Dataframe(table_frame([], QUEUE_COLUMNS, lang0), elem_id="ft-queue", interactive=False,
+                                **ui.texts("finetune.queue", lang0))
         c["finetune.log"] = gr.Textbox(lines=8, max_lines=8, elem_id="ft-log", **ui.texts("finetune.log", lang0))
     c["finetune.queue"] = queue_df
     with gr.Accordion(t("finetune.past", lang0), open=False, elem_id="ft-past") as past:
         c["finetune.past"] = past
-        runs_df = gr.Dataframe(interactive=False, elem_id="ft-runs")
+        runs_df = gr.Dataframe(table_frame([], RUN_COLUMNS, lang0), interactive=False, elem_id="ft-runs")
+        runs_rows = gr.State([])  # the rows shown, language-neutral: a language switch redraws the headers
         with gr.Row():
             c["finetune.pick"] = gr.Dropdown([], elem_id="ft-pick", **ui.texts("finetune.pick", lang0))
             c["finetune.refresh"] = gr.Button(t("finetune.refresh", lang0), elem_id="ft-refresh")
@@ -184,7 +211,9 @@ def build(ctx: ui.ShellContext) -> dict:
         with gr.Row():
             c["finetune.compare"] = gr.Button(t("finetune.compare", lang0), elem_id="ft-compare")
             c["finetune.merge"] = gr.Button(t("finetune.merge", lang0), elem_id="ft-merge")
-        compare_df = gr.Dataframe(elem_id="ft-compare-out", interactive=False, wrap=True)
+        compare_df = gr.Dataframe(table_frame([], COMPARE_COLUMNS, lang0), elem_id="ft-compare-out",
+                                  interactive=False, wrap=True)
+        compare_rows = gr.State([])
         merge_md = gr.Markdown(elem_id="ft-merge-out")
     timer = gr.Timer(1.5)
 
@@ -266,10 +295,10 @@ def build(ctx: ui.ShellContext) -> dict:
 
     def queue_frame(user, lang):
         # everyone sees the queue's length and their place in it, only their own run ids
-        return pd.DataFrame([{t("finetune.col.run", lang): r["run_id"] if may_access(user, r["owner"])
-                              else t("finetune.someone_else", lang),
-                              t("finetune.col.state", lang): t(f"finetune.state.{r['state']}", lang), "#": r["position"]}
-                             for r in runner.queue()])
+        return table_frame([{"finetune.col.run": r["run_id"] if may_access(user, r["owner"])
+                             else msg("finetune.someone_else"),
+                             "finetune.col.state": msg(f"finetune.state.{r['state']}"),
+                             "finetune.col.position": r["position"]} for r in runner.queue()], QUEUE_COLUMNS, lang)
 
     def on_tick(run_id, lang, request: gr.Request = None):
         try:
@@ -297,12 +326,11 @@ def build(ctx: ui.ShellContext) -> dict:
         user = ctx.user(request)
         names = ctx.auth.store.names(user.class_id) if user.is_teacher and ctx.auth and ctx.auth.store else {}
         rows = runs.list_runs(runner.root, user)
-        frame = pd.DataFrame([{t("finetune.col.run", lang): r["run_id"], t("finetune.col.state", lang):
-                               t(f"finetune.state.{r['state']}", lang), t("finetune.col.label", lang): r["label"],
-                               "loss": (r["final"] or {}).get("train_loss"), t("finetune.col.reason", lang): r["reason"],
-                               **({t("finetune.col.owner", lang): names.get(r["owner"], r["owner"])} if names else {})}
-                              for r in rows])
-        return frame, gr.update(choices=[r["run_id"] for r in rows])
+        shown = [{"finetune.col.run": r["run_id"], "finetune.col.state": msg(f"finetune.state.{r['state']}"),
+                  "finetune.col.label": r["label"], "finetune.col.loss": (r["final"] or {}).get("train_loss"),
+                  "finetune.col.reason": r["reason"],
+                  **({"finetune.col.owner": names.get(r["owner"], r["owner"])} if names else {})} for r in rows]
+        return table_frame(shown, RUN_COLUMNS, lang), shown, gr.update(choices=[r["run_id"] for r in rows])
 
     @ui.friendly
     def on_compare(run_id, prompts, lang, request: gr.Request = None):
@@ -314,8 +342,9 @@ def build(ctx: ui.ShellContext) -> dict:
         runs.get_run(run_id, runner.root, user)
         ctx.quotas.generation(user, 48)
         rows = compare(ctx.cache, run_id, prompts.splitlines(), max_new_tokens=48, root=runner.root, user=user)
-        return pd.DataFrame([{t("finetune.col.prompt", lang): r["prompt"], t("finetune.col.base", lang): r["base"],
-                              t("finetune.col.tuned", lang): r["tuned"]} for r in rows])
+        shown = [{"finetune.col.prompt": r["prompt"], "finetune.col.base": r["base"], "finetune.col.tuned": r["tuned"]}
+                 for r in rows]
+        return table_frame(shown, COMPARE_COLUMNS, lang), shown
 
     @ui.friendly
     def on_merge(run_id, lang, request: gr.Request = None):
@@ -331,8 +360,13 @@ def build(ctx: ui.ShellContext) -> dict:
     c["finetune.resume"].click(on_resume, [current, ctx.lang], status_md)
     timer.tick(on_tick, [current, ctx.lang], [status_md, loss_plot, lr_plot, queue_df, c["finetune.log"]],
                queue=False, show_progress="hidden")
-    c["finetune.refresh"].click(on_refresh, ctx.lang, [runs_df, c["finetune.pick"]])
+    c["finetune.refresh"].click(on_refresh, ctx.lang, [runs_df, runs_rows, c["finetune.pick"]])
     c["finetune.pick"].change(lambda run_id: run_id, c["finetune.pick"], current)
-    c["finetune.compare"].click(on_compare, [current, c["finetune.prompts"], ctx.lang], compare_df, **heavy)
+    c["finetune.compare"].click(on_compare, [current, c["finetune.prompts"], ctx.lang], [compare_df, compare_rows],
+                                **heavy)
     c["finetune.merge"].click(on_merge, [current, ctx.lang], merge_md, **heavy)
+    # tables and plot axes follow a language switch (the queue redraws itself on the timer's next tick)
+    ctx.on_lang(axis_titles, [loss_plot, lr_plot, est_plot])
+    ctx.rerender(lambda lang, rows: table_frame(rows or [], RUN_COLUMNS, lang), runs_rows, runs_df)
+    ctx.rerender(lambda lang, rows: table_frame(rows or [], COMPARE_COLUMNS, lang), compare_rows, compare_df)
     return c

@@ -42,7 +42,7 @@ STRINGS = {
         "Changes apply to everyone's anonymous battles.",
     ),
     "arena.pool_apply": ("更新名单", "Update the list"),
-    "arena.pool_set": ("名单已更新：{n} 位参赛者。", "The list now has {n} contestants."),
+    "arena.pool_set": ("名单已更新：{n} 位参赛者。", "The list now has {n} {n:plural:contestant|contestants}."),
     "arena.api_key": ("API 密钥（只用于 api: 参赛者，只保存在本次会话）", "API key (for api: contestants; kept in this session only)"),
     # leaderboard
     "arena.lb_tab": ("排行榜", "Leaderboard"),
@@ -60,7 +60,7 @@ STRINGS = {
     "arena.lb_summary": (
         "**{votes}**，**{m}** 位参赛者，**{voters}** 位投票人（人工 {human}，AI 裁判 {judge}，导入 {imported}）。"
         "排名 = 1 + 置信区间整体高于自己的参赛者数。",
-        "**{votes}**, **{m}** contestants, **{voters}** voters (human {human}, judge {judge}, imported {imported}). "
+        "**{votes}**, **{m}** {m:plural:contestant|contestants}, **{voters}** {voters:plural:voter|voters} (human {human}, judge {judge}, imported {imported}). "
         "Rank = 1 + the number of contestants whose whole interval lies above this one's.",
     ),
     "arena.lb_table": ("排行榜", "Leaderboard"),
@@ -77,8 +77,7 @@ STRINGS = {
         "fewer than {need} votes gets no rank (\"not enough votes yet\").",
     ),
     "arena.lb_few": ("票数不足（{n}/{need}）", "not enough votes yet ({n}/{need})"),
-    "arena.n_votes": ("{n} 票", "{n} votes"),
-    "arena.n_votes.one": ("{n} 票", "{n} vote"),
+    "arena.n_votes": ("{n} 票", "{n} {n:plural:vote|votes}"),
     "arena.method.bt": ("Bradley-Terry（先验 σ={sd}）", "Bradley-Terry (prior σ={sd})"),
     "arena.method.elo": ("Elo（K={k}）", "Elo (K={k})"),
     "arena.col.rank": ("排名", "Rank"),
@@ -180,7 +179,7 @@ STRINGS = {
     "arena.bad_contestant": ("参赛者“{spec}”无效：{why}", "Contestant '{spec}' is not valid: {why}"),
     "arena.need_two": (
         "至少需要两个参赛者才能对战（现在有 {n} 个）。",
-        "A battle needs at least two contestants (there are {n}).",
+        "A battle needs at least two contestants (there {n:plural:is|are} {n}).",
     ),
     "arena.same_pair": ("请选择两个不同的参赛者。", "Pick two different contestants."),
     "arena.no_battle": ("还没有对战：先输入问题并点“开战”。", "There is no battle yet: type a prompt and press Battle."),

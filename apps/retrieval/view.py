@@ -13,8 +13,9 @@ import gradio as gr
 from apps import i18n, ui
 from apps.i18n import DEFAULT_LANG, msg, t
 from apps.models import registry
+from apps.retrieval import shown
 from apps.space import mode as space_mode  # on a Space: the preloaded hub models, else the offline ones
-from rag import plots, render
+from rag import render
 from rag.answer import build_messages, show_prompt, stream_answer
 from rag.chunking import STRATEGIES
 from rag.embed import DEFAULT_EMBEDDER
@@ -77,19 +78,6 @@ def generator_choices() -> list[tuple[str, str]]:
     return registry.choices()
 
 
-def latency_labels(lang) -> dict:
-    lang = plots.caption_lang(lang)
-    return {s: t(f"rag.latency.{s}", lang) for s in ("embed", "search", "rerank", "generate")}
-
-
-def map_plot(index: RagIndex, lang: str, result=None):
-    lang = plots.caption_lang(lang)
-    coords, q = plots.pca_2d(index.vectors, result.query_vector if result is not None else None)
-    hit_ids = [h.chunk.id for h in result.hits] if result is not None else []
-    return plots.map_figure(coords, [c.source for c in index.chunks], q, hit_ids,
-                            title=t("rag.map.title", lang, n=len(index.chunks)), query_label=t("rag.map.query", lang))
-
-
 def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_type, embedder, lang,
                 progress=gr.Progress(), save=None):
     """`save(index, demo=..., demo_lang=...)`: keep the index as the user's (Library.save)."""
@@ -113,7 +101,8 @@ def build_index(source, demo_lang, files, chunk_size, overlap, strategy, index_t
     if save is not None:
         save(index, demo=source == "demo", demo_lang=demo_lang)
     state = {"demo": source == "demo", "demo_lang": demo_lang, "status": status}
-    return state, status_text(state, lang), map_plot(index, lang)
+    snap = shown.snapshot(index)
+    return state, status_text(state, lang), shown.map_figure(snap, lang), snap
 
 
 def status_text(state: dict | None, lang: str) -> str:
@@ -131,31 +120,40 @@ def _search(state, question, mode, k, rerank, lang):
 
 
 def search_only(state, question, mode, k, rerank, model, lang):
+    """(hit cards, prompt, answer, latency plot, map, snapshot): the snapshot (apps.retrieval.shown)
+    keeps what the plots and the answer show, so a language switch can draw them again."""
     index, result, cards = _search(state, question, mode, k, rerank, lang)
     prompt = show_prompt(build_messages(question, result.hits), model) if result.hits else ""
-    timings = {s: result.timings.get(s, 0.0) for s in ("embed", "search", "rerank")}
-    return (cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), map_plot(index, lang, result))
+    snap = shown.snapshot(index, result)
+    return cards, prompt, "", shown.latency_figure(snap, lang), shown.map_figure(snap, lang), snap
 
 
 def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, lang, lab_url=None):
     index, result, cards = _search(state, question, mode, k, rerank, lang)
     provider = make_provider(preset, model, api_key, lab_url)
     prompt = show_prompt(build_messages(question, result.hits), None if provider else model) if result.hits else ""
-    timings = {s: result.timings.get(s, 0.0) for s in ("embed", "search", "rerank")}
-    the_map = map_plot(index, lang, result)
-    yield cards, prompt, "", plots.latency_figure(timings, latency_labels(lang)), the_map
+    snap = shown.snapshot(index, result)
+    yield cards, prompt, "", shown.latency_figure(snap, lang), shown.map_figure(snap, lang), snap
     if not result.hits:
         return
     step = None
     for step in stream_answer(question, result.hits, model=model, provider=provider, max_tokens=int(max_tokens)):
-        yield cards, prompt, step.text, gr.update(), gr.update()
+        yield cards, prompt, step.text, gr.update(), gr.update(), gr.update()
     if step is None:
         return
-    footer = render.answer_footer(step.report, result.hits, lang, question, step.text,
-                                  model_languages(model, provider))
-    timings["generate"] = step.seconds
-    yield (cards, prompt, f"{step.text}\n\n---\n{footer}", plots.latency_figure(timings, latency_labels(lang)),
-           gr.update())
+    snap = shown.with_answer(snap, step.text, step.report, result.hits, question, model_languages(model, provider),
+                             step.seconds)
+    yield cards, prompt, shown.answer_markdown(snap, lang), shown.latency_figure(snap, lang), gr.update(), snap
+
+
+def redraw(lang: str, snap: dict | None) -> list:
+    """The answer (with its footer), latency and map on screen, drawn again in `lang` (a language
+    switch); nothing changes where nothing is shown yet."""
+    if not snap:
+        return [gr.update()] * 3
+    answer = shown.answer_markdown(snap, lang)
+    return [gr.update(value=answer) if answer else gr.update(), shown.latency_figure(snap, lang) or gr.update(),
+            shown.map_figure(snap, lang)]
 
 
 def run_eval(state, k, rerank, lang):
@@ -183,6 +181,7 @@ def build(ctx: ui.ShellContext) -> dict:
         return entry
     c: dict[str, gr.components.Component] = {}
     state = gr.State(None)  # what the last build said (for the page); the index itself is the user's, on disk
+    snap = gr.State(None)  # what the plots and the answer show, language-neutral (apps.retrieval.shown)
 
     # The handlers below take the signed-in user from the request and work on that user's index only.
     @ui.friendly
@@ -266,9 +265,9 @@ def build(ctx: ui.ShellContext) -> dict:
                            c["rag.source"], [c["rag.demo_lang"], c["rag.files"]], queue=False)
     build_inputs = [c["rag.source"], c["rag.demo_lang"], c["rag.files"], c["rag.chunk_size"], c["rag.overlap"],
                     c["rag.strategy"], c["rag.index_type"], c["rag.embedder"], ctx.lang]
-    c["rag.build"].click(on_build, build_inputs, [state, c["rag.status"], c["rag.map"]],
+    c["rag.build"].click(on_build, build_inputs, [state, c["rag.status"], c["rag.map"], snap],
                          concurrency_id="rag-cpu", concurrency_limit=1, api_name="build_index")
-    outputs = [c["rag.hits"], c["rag.prompt"], c["rag.answer"], c["rag.latency"], c["rag.map"]]
+    outputs = [c["rag.hits"], c["rag.prompt"], c["rag.answer"], c["rag.latency"], c["rag.map"], snap]
     search_inputs = [state, c["rag.question"], c["rag.mode"], c["rag.k"], c["rag.rerank"], c["rag.model"]]
     ask_inputs = [*search_inputs, c["rag.max_tokens"], c["rag.provider"], c["rag.api_key"], ctx.lang]
     # Answers come from the shared batching engine and retrieval is light: many students may ask at once,
@@ -283,4 +282,5 @@ def build(ctx: ui.ShellContext) -> dict:
                               gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
                 [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])
     ctx.rerender(lambda lang, st: status_text(st, lang), state, c["rag.status"])
+    ctx.rerender(redraw, snap, [c["rag.answer"], c["rag.latency"], c["rag.map"]])
     return c

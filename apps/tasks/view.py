@@ -153,11 +153,10 @@ def compare_methods(sample, upload, labels, shots, limit, text_lang, template, l
     progress((0, len(classify.VARIANTS)), desc=t("tasks.running", lang))
     result = classify.compare(_marked(sample, upload, limit), [labels] if labels else None, text_lang, int(shots),
                               template, progress=lambda d, n: progress((d, n), desc=t("tasks.running", lang)))
-    rows = [[r[c] for c in COMPARE_COLUMNS] for r in result["rows"]]
     best = result["best"]
     head = t("tasks.compare_md", lang, method=best["method"], model=best["model"] or "-", acc=best["accuracy"],
              default=classify.DEFAULT_METHOD) if best else t("tasks.no_gold", lang)
-    return head, rows
+    return head, _table(result["rows"], COMPARE_COLUMNS)
 
 
 def build(ctx: ui.ShellContext) -> dict:

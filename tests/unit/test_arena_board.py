@@ -3,11 +3,20 @@ one row, the latest votes with readable times and verdicts, and "1 vote" / "2 vo
 import time
 
 from apps.arena import board, ratings
+from apps.i18n import t
 
 
 def test_vote_counts_speak_singular_and_plural():
     assert board.votes_text(1, "en") == "1 vote" and board.votes_text(2, "en") == "2 votes"
     assert board.votes_text(0, "en") == "0 votes" and board.votes_text(1, "zh") == "1 票"
+    # the import/export lines, the pool and the leaderboard summary count the same way
+    imported = t("arena.io_imported", "en", added=board.votes_text(1, "en"), skipped=0, total=board.votes_text(1, "en"))
+    assert imported == "Imported 1 vote (0 already there, not added again). 1 vote in all."
+    assert t("arena.io_exported", "en", votes=board.votes_text(3, "en")) == "Exported 3 votes."
+    assert t("arena.pool_set", "en", n=1) == "The list now has 1 contestant."
+    summary = t("arena.lb_summary", "en", votes=board.votes_text(1, "en"), m=2, voters=1, human=1, judge=0, imported=0)
+    assert summary.startswith("**1 vote**, **2** contestants, **1** voter (")
+    assert t("arena.need_two", "en", n=1).endswith("(there is 1).")
 
 
 def test_leaderboard_table_in_both_languages():
