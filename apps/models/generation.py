@@ -227,17 +227,24 @@ def _cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
 
 def start(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | None = None,
           cancel: threading.Event | None = None, system: str | None = None, user: str | None = None,
-          sink=None):
+          sink=None, local: bool = False):
     """Check the request and hand it to the model's batching engine at once (so a full line refuses it
     before anything streams). Returns an iterable of StreamChunk (a `batching.Request`; its
-    `events()` also reports the queue position while waiting). `user` is who asks, for fair shares."""
+    `events()` also reports the queue position while waiting). `user` is who asks, for fair shares.
+    On a ZeroGPU Space the reply is generated inside a lent GPU call instead (apps.space.zerogpu);
+    `local` keeps it here (that path's own CPU fallback)."""
     cfg = (cfg or GenerationConfig()).validate()
     if lm.kind == EMBEDDING:
         raise LabError("models.not_generative", name=lm.name)
     if isinstance(prompt, str) and not prompt.strip():
         raise LabError("gen.empty_prompt")
     text = render_prompt(lm, prompt, system)
-    ids, max_new = _check_prompt(lm, text, cfg)
+    ids, max_new = _check_prompt(lm, text, cfg)  # cheap refusals before any GPU time is asked for
+    if not local and sink is None:  # /v1 streams through a sink: FastAPI routes get no ZeroGPU
+        from apps.space import zerogpu
+
+        if zerogpu.active():
+            return zerogpu.stream(lm.name, prompt, cfg, system)
     if cfg.num_beams > 1:  # beam search stays outside the batch
         return _beam_stream(lm, text, ids, max_new, cfg)
     from apps.models.batching import engine_for
