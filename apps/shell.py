@@ -91,7 +91,10 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
 
         # When the switch has landed the page says so (body[data-lab-lang]): scripts and tests that type
         # into a box wait for it, else the switch's late re-render overwrites what they typed.
+        # show_progress_on: the browser tracks a loading status per progress target and updates all of
+        # them on every status change; with ~600 outputs that alone took the page 20 s. One is enough.
         lang_radio.change(switch, [lang_radio, *rerender_inputs], [lang, *outputs], queue=False,
+                          show_progress="hidden", show_progress_on=[lang_radio],
                           api_visibility="private").then(None, lang_radio, None, js=ui.LANG_DONE_JS,
                                                          queue=False, api_visibility="private")
         # Gradio's own strings ("Drop File Here", "Error", "Use via API") follow its locale, not our State

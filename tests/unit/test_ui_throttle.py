@@ -10,7 +10,9 @@ def _chunks(n):
 
 def _run(monkeypatch, others: int) -> list[str]:
     clock = iter(0.15 * i for i in range(1, 1000))  # a chunk every 0.15 s
-    monkeypatch.setattr(ui.time, "monotonic", lambda: next(clock))
+    # ui's own view of time only: patching time.monotonic itself hands the fake clock to every thread
+    # of the session (the live server's event loop drained it and made this test's teardown take 20 s)
+    monkeypatch.setattr(ui, "time", SimpleNamespace(monotonic=lambda: next(clock)))
     for _ in range(others):
         ui.STREAMS.__enter__()
     try:
