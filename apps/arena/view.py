@@ -22,6 +22,7 @@ from apps.arena import board, evals, judge, plots, ratings
 from apps.arena import contestants as C
 from apps.arena.battles import Arena
 from apps.auth.users import require_teacher
+from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG as L
 from apps.i18n import t
 from apps.models import registry
@@ -166,6 +167,7 @@ def build(ctx: ui.ShellContext) -> dict:
             with gr.Column():
                 c["arena.io_import"] = gr.Button(t("arena.io_import", L), elem_id="arena-io-import")
                 c["arena.io_export"] = gr.Button(t("arena.io_export", L), elem_id="arena-io-export")
+                c["arena.io_prefs"] = gr.Button(t("arena.io_prefs", L), elem_id="arena-io-prefs")
                 c["arena.io_file"] = gr.File(elem_id="arena-io-file", **ui.texts("arena.io_file", L))
         io_status = gr.Markdown("", elem_id="arena-io-status")
         c["arena.io_recent"] = gr.Dataframe(frame(board.recent_table([], L)), interactive=False, wrap=True,
@@ -367,6 +369,18 @@ def build(ctx: ui.ShellContext) -> dict:
         n = arena.store.export_file(out)
         return t("arena.io_exported", lang, votes=board.votes_text(n, lang)), str(out), recent(None, lang)
 
+    @ui.friendly
+    def do_prefs(lang, request: gr.Request = None):
+        """The votes this user may see as DPO/reward pairs: a student's own, a teacher's class's."""
+        from apps.align import prefs
+
+        rows, counts = prefs.preferences(arena.store, ctx.user(request))
+        if not rows:
+            raise LabError("align.no_pairs", **counts)
+        out = prefs.export_jsonl(rows, Path(tempfile.mkdtemp(prefix="llmlab-prefs-")) / "preferences.jsonl")
+        return t("align.prefs.ready", lang, **counts), str(out)
+
+    c["arena.io_prefs"].click(do_prefs, [ctx.lang], [io_status, c["arena.io_file"]], api_visibility="private")
     c["arena.io_import"].click(do_import, [c["arena.io_upload"], ctx.lang], [io_status, c["arena.io_recent"]],
                                api_visibility="private")
     c["arena.io_export"].click(do_export, [ctx.lang], [io_status, c["arena.io_file"], c["arena.io_recent"]],

@@ -18,6 +18,15 @@ STRINGS = {
         "Wrote {kept} preference pairs to {path} ({votes} votes; left out: {ties} ties, {both_bad} both bad, "
         "{other_sources} from other sources, {unusable} unusable)",
     ),
+    "align.prefs.ready": (
+        "{kept} 个偏好对（prompt/chosen/rejected），可直接用于 DPO 或奖励模型训练（共 {votes} 票；略去：平局 {ties}，"
+        "都不好 {both_bad}，其他来源 {other_sources}，无法使用 {unusable}）",
+        "{kept} preference {kept:plural:pair|pairs} (prompt/chosen/rejected), ready for DPO or a reward model "
+        "({votes} votes; left out: {ties} ties, {both_bad} both bad, {other_sources} from other sources, {unusable} unusable)",
+    ),
+    "align.pick_reward": ("先选一个你训练好的奖励模型（微调页里目标选 reward）。",
+                          "Pick one of your finished reward models first (fine-tune with objective 'reward')."),
+    "align.no_reply": ("还没有可以打分的回答：先在上面聊一句。", "There is no reply to score yet: chat first."),
     "align.score.result": ("奖励分数：{score:.4f}（只有不同回答之间的差值有意义）",
                            "Reward: {score:.4f} (only differences between replies mean anything)"),
 }

@@ -135,6 +135,7 @@ STRINGS = {
     "arena.io_upload": ("投票文件（Chatbot Arena 格式 JSONL / JSON）", "Vote file (Chatbot Arena format, JSONL / JSON)"),
     "arena.io_import": ("导入", "Import"),
     "arena.io_export": ("导出全部投票", "Export all votes"),
+    "arena.io_prefs": ("下载偏好对（JSONL，用于 DPO / 奖励模型）", "Download preference pairs (JSONL, for DPO / a reward model)"),
     "arena.io_file": ("导出的文件", "Exported file"),
     "arena.io_need_file": ("请先选择一个投票文件。", "Choose a vote file first."),
     "arena.io_imported": (

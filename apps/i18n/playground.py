@@ -66,6 +66,17 @@ STRINGS = {
     ),
     "playground.compare_out": ("输出 {n}", "Output {n}"),
     "playground.compare_tab": ("解码策略对比", "Compare decodings"),
+    "playground.reward_tab": ("奖励模型打分", "Reward score"),
+    "playground.reward_intro": (
+        "用你自己训练的奖励模型（微调页，目标选 reward，数据来自竞技场的偏好对）给上面聊天里最后一条回答打分。"
+        "换个说法重新生成，再打一次分，看看奖励模型更喜欢哪一种：强化学习（grpo）就是朝着高分的方向调整模型。",
+        "Score the chat's last reply with a reward model of your own (fine-tune tab, objective 'reward', trained on the "
+        "Arena's preference pairs). Regenerate, score again, and see which reply it prefers: RL (grpo) moves the model "
+        "towards the higher scores.",
+    ),
+    "playground.reward_model": ("我的奖励模型", "My reward model"),
+    "playground.reward_model.info": ("只列出你自己（老师：本班）已完成的 reward 训练", "Only your own finished reward runs (a teacher: the class's)"),
+    "playground.reward_run": ("给最后一条回答打分", "Score the last reply"),
     "playground.compare_intro": (
         "同一个提示词、同一个随机种子：选几种解码策略，或者把基座模型和指令模型放在一起，最多 4 组并排比较。",
         "One prompt, one seed: pick decoding strategies, or put a base model beside an instruct model; up to 4 outputs side by side.",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from apps import ui
 from apps.space import mode as space_mode  # on a Space: the preloaded hub model, else the offline one
+from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t
 from apps.models import llamacpp, registry
 from apps.models.generation import GenerationConfig, start, stream, tokenize
@@ -111,6 +112,15 @@ def build(ctx: ui.ShellContext) -> dict:
                                                **ui.texts("playground.prob_plot", L))
         c["playground.alternatives"] = gr.Dataframe(headers=t("playground.alt_cols", L).split("|"), wrap=True,
                                                     interactive=False, **ui.texts("playground.alternatives", L))
+    with gr.Tab(t("playground.reward_tab", L), elem_id="pg-reward-tab") as reward_tab:
+        c["playground.reward_tab"] = reward_tab
+        c["playground.reward_intro"] = gr.Markdown(t("playground.reward_intro", L))
+        with gr.Row():
+            c["playground.reward_model"] = gr.Dropdown([], elem_id="pg-reward-model", allow_custom_value=True,  # owner checked in score_last
+                                                        **ui.texts("playground.reward_model", L))
+            c["playground.reward_run"] = gr.Button(t("playground.reward_run", L), elem_id="pg-reward-run")
+        reward_score = gr.State(None)  # the last score (a number): its line follows a language switch
+        reward_md = gr.Markdown("", elem_id="pg-reward-score")
     with gr.Tab(t("playground.compare_tab", L), elem_id="pg-compare-tab") as compare_tab:
         c["playground.compare_tab"] = compare_tab
         c["playground.compare_intro"] = gr.Markdown(t("playground.compare_intro", L))
@@ -222,6 +232,41 @@ def build(ctx: ui.ShellContext) -> dict:
 
     c["playground.clear"].click(clear, ctx.lang, [chatbot, stats_md, *token_outputs], queue=False,
                                  api_visibility="private")
+
+    from apps.finetune.runs import runs_root
+
+    reward_root = runs_root()  # read once, as the fine-tuning tab does
+
+    def my_reward_models(request: gr.Request):
+        from apps.align.reward import reward_runs
+
+        runs = reward_runs(ctx.user(request), reward_root)
+        return gr.update(choices=[(r["label"], r["run_id"]) for r in runs])
+
+    c["playground.reward_model"].focus(my_reward_models, None, c["playground.reward_model"], queue=False,
+                                       api_visibility="private")
+
+    def reward_line(lang, score):
+        return t("align.score.result", lang, score=score) if score is not None else ""
+
+    @ui.friendly
+    def score_last(run_id, history, lang, request: gr.Request = None):
+        """The last reply of the chat, scored by one of the user's own reward models (owner checked
+        in apps.align.reward.scorer_for_run; the run's folder comes from the run store)."""
+        from apps.align.reward import scorer_for_run
+
+        if not run_id:
+            raise LabError("align.pick_reward")
+        messages = _history(history)
+        if not messages or messages[-1]["role"] != "assistant" or not messages[-1]["content"].strip():
+            raise LabError("align.no_reply")
+        value = float(scorer_for_run(str(run_id), ctx.user(request), reward_root)([messages[:-1]], [messages[-1]["content"]])[0])
+        return value, reward_line(lang, value)
+
+    c["playground.reward_run"].click(score_last, [c["playground.reward_model"], chatbot, ctx.lang],
+                                     [reward_score, reward_md], api_visibility="private", concurrency_id="reward",
+                                     concurrency_limit=1)
+    ctx.rerender(reward_line, [reward_score], [reward_md])
 
     @ui.friendly
     def run_compare(model_names, prompt, names, max_new, seed, system, lang, request: gr.Request = None):
