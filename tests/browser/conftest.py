@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -46,6 +47,17 @@ def offline_context(browser):
 
     context.route("**/*", guard)
     context.blocked = blocked
+    # Gradio calls in flight (not the heartbeat, which stays open for the page's life): wait_quiet
+    # waits until none is, so page-load events and the follow-ups of a switch have landed.
+    flying: set = set()
+
+    def counted(request):
+        return "/gradio_api/" in request.url and "/heartbeat" not in request.url
+
+    context.on("request", lambda r: flying.add(id(r)) if counted(r) else None)
+    context.on("requestfinished", lambda r: flying.discard(id(r)))
+    context.on("requestfailed", lambda r: flying.discard(id(r)))
+    context.flying = flying
     # A busy 2-core CI host: a language switch re-renders ~470 outputs and can take tens of seconds.
     context.set_default_timeout(120_000)
     return context
@@ -70,8 +82,22 @@ def page(browser, live_url):
 
 
 def wait_lang(page, lang: str):
-    """Until the language switch to `lang` has landed (the shell marks body[data-lab-lang])."""
+    """Until the language switch to `lang` has landed (the shell marks body[data-lab-lang]) and the
+    events it and the page load set off are answered."""
     page.wait_for_function(f"() => document.body.dataset.labLang === '{lang}'")
+    wait_quiet(page)
+
+
+def wait_quiet(page, quiet_ms: int = 500, timeout_s: float = 120):
+    """Until no Gradio call of this page's context has been in flight for `quiet_ms` (the finetune
+    and pretrain timers tick every 1.5 s, so a short quiet window is enough and still comes)."""
+    flying = page.context.flying
+    deadline, quiet = time.monotonic() + timeout_s, 0
+    while quiet < quiet_ms:
+        page.wait_for_timeout(100)
+        quiet = quiet + 100 if not flying else 0
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Gradio calls still in flight after {timeout_s} s")
 
 
 @pytest.fixture
