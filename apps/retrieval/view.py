@@ -113,10 +113,13 @@ def status_text(state: dict | None, lang: str) -> str:
 def _search(state, question, mode, k, rerank, lang):
     index: RagIndex = state["index"]
     result = index.search(question, k=int(k), mode=mode, rerank_with="coverage" if rerank else None, with_vector=True)
-    labels = {"score": t("rag.hits.score", lang), "dense": t("rag.hits.dense", lang),
-              "lexical": t("rag.hits.lexical", lang), "chars": t("rag.hits.chars", lang),
-              "empty": t("rag.hits.empty", lang)}
-    return index, result, render.hits_html(result.hits, question, index.documents, labels)
+    return index, result, render.hits_html(result.hits, question, index.documents, card_labels(lang))
+
+
+def card_labels(lang: str) -> dict:
+    return {"score": t("rag.hits.score", lang), "dense": t("rag.hits.dense", lang),
+            "lexical": t("rag.hits.lexical", lang), "chars": t("rag.hits.chars", lang),
+            "empty": t("rag.hits.empty", lang)}
 
 
 def search_only(state, question, mode, k, rerank, model, lang):
@@ -146,14 +149,17 @@ def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, la
     yield cards, prompt, shown.answer_markdown(snap, lang), shown.latency_figure(snap, lang), gr.update(), snap
 
 
-def redraw(lang: str, snap: dict | None) -> list:
-    """The answer (with its footer), latency and map on screen, drawn again in `lang` (a language
-    switch); nothing changes where nothing is shown yet."""
+def redraw(lang: str, snap: dict | None, state: dict | None = None) -> list:
+    """The answer (with its footer), latency, map and hit cards on screen, drawn again in `lang` (a
+    language switch); nothing changes where nothing is shown yet."""
     if not snap:
-        return [gr.update()] * 3
+        return [gr.update()] * 4
     answer = shown.answer_markdown(snap, lang)
+    index = (state or {}).get("index")
+    cards = (render.hits_html(shown.hits(snap, index), snap.get("question", ""), index.documents, card_labels(lang))
+             if index is not None and "question" in snap else gr.update())
     return [gr.update(value=answer) if answer else gr.update(), shown.latency_figure(snap, lang) or gr.update(),
-            shown.map_figure(snap, lang)]
+            shown.map_figure(snap, lang), cards]
 
 
 def run_eval(state, k, rerank, lang):
@@ -282,5 +288,5 @@ def build(ctx: ui.ShellContext) -> dict:
                               gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
                 [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])
     ctx.rerender(lambda lang, st: status_text(st, lang), state, c["rag.status"])
-    ctx.rerender(redraw, snap, [c["rag.answer"], c["rag.latency"], c["rag.map"]])
+    ctx.rerender(redraw, [snap, state], [c["rag.answer"], c["rag.latency"], c["rag.map"], c["rag.hits"]])
     return c

@@ -49,3 +49,17 @@ def test_nothing_shown_yet_draws_nothing():
     snap = shown.snapshot(index)  # after a build: the map only
     assert shown.latency_figure(snap, "en") is None and shown.answer_markdown(snap, "en") == ""
     assert shown.map_figure(snap, "en").axes[0].get_title() == t("rag.map.title", "en", n=6)
+
+
+def test_hit_cards_come_back_from_the_snapshot_in_either_language():
+    from apps.retrieval import view
+
+    index, result = _index_and_result()
+    snap = json.loads(json.dumps(shown.snapshot(index, result)))
+    assert [(h.chunk.id, h.score, h.rank) for h in shown.hits(snap, index)] == [(2, 0.9, 1), (5, 0.8, 2)]
+    zh, en = view.redraw("zh", snap, {"index": index})[3], view.redraw("en", snap, {"index": index})[3]
+    assert t("rag.hits.score", "zh") in zh and t("rag.hits.score", "en") in en
+    assert t("rag.hits.score", "zh") != t("rag.hits.score", "en") and "chunk 2" in zh and "chunk 5" in en
+    import gradio as gr
+
+    assert view.redraw("en", shown.snapshot(index), {"index": index})[3] == gr.update()  # a build only: cards left as they are
