@@ -170,6 +170,7 @@ def build(ctx: ui.ShellContext) -> dict:
             c["finetune.rank"] = gr.Number(16, precision=0, **ui.texts("finetune.rank", lang0))
             c["finetune.alpha"] = gr.Number(32, precision=0, **ui.texts("finetune.alpha", lang0))
             c["finetune.label"] = gr.Textbox("", elem_id="ft-label", **ui.texts("finetune.label", lang0))
+            c["finetune.reward"] = gr.Textbox("format", elem_id="ft-reward", **ui.texts("finetune.reward", lang0))
     with gr.Row():
         c["finetune.estimate"] = gr.Button(t("finetune.estimate", lang0), elem_id="ft-estimate")
         c["finetune.preview"] = gr.Button(t("finetune.preview", lang0), elem_id="ft-preview")
@@ -219,10 +220,11 @@ def build(ctx: ui.ShellContext) -> dict:
 
     form = [c["finetune.model"], c["finetune.method"], c["finetune.objective"], c["finetune.data"],
             c["finetune.upload"], c["finetune.max_steps"], c["finetune.lr"], c["finetune.batch"],
-            c["finetune.accum"], c["finetune.max_length"], c["finetune.rank"], c["finetune.alpha"], c["finetune.label"]]
+            c["finetune.accum"], c["finetune.max_length"], c["finetune.rank"], c["finetune.alpha"], c["finetune.label"],
+            c["finetune.reward"]]
 
     def to_config(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label,
-                  owner=None):
+                  reward="format", owner=None):
         # only a started run keeps its upload (in the owner's own folder, under a unique name)
         dataset = (data.keep_upload(upload, runner.root, owner) if owner else upload) if upload else sample
         as_int = lambda v: int(v) if v not in (None, "") and v > 0 else None  # noqa: E731 - blank = default
@@ -231,11 +233,12 @@ def build(ctx: ui.ShellContext) -> dict:
                          batch_size=blank_or_number(batch, "batch_size", int),
                          grad_accum=blank_or_number(accum, "grad_accum", int),
                          max_length=blank_or_number(max_len, "max_length", int),
-                         lora_r=as_int(rank) or 16, lora_alpha=as_int(alpha) or 32)
+                         lora_r=as_int(rank) or 16, lora_alpha=as_int(alpha) or 32,
+                         reward=(reward or "").strip() or "format")  # grpo only (its validation checks the spec)
 
     @ui.friendly
-    def on_estimate(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, lang):
-        values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label)
+    def on_estimate(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, reward, lang):
+        values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, reward)
         from apps.finetune.config import resolve_defaults
         from apps.finetune.estimate import estimate
 
@@ -254,8 +257,8 @@ def build(ctx: ui.ShellContext) -> dict:
         return "\n".join(lines), frame
 
     @ui.friendly
-    def on_preview(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, lang):
-        values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label)
+    def on_preview(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, reward, lang):
+        values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, reward)
         from transformers import AutoTokenizer
 
         from apps.models.loading import model_dir
@@ -267,10 +270,10 @@ def build(ctx: ui.ShellContext) -> dict:
         return f"<p>{html.escape(head)}</p>" + preview_html(data.preview(tokenizer, dataset, 3, cfg.max_length or 256), lang)
 
     @ui.friendly
-    def on_start(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, lang,
+    def on_start(model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, reward, lang,
                  request: gr.Request = None):
         user = ctx.user(request)
-        values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label)
+        values = (model, method, objective, sample, upload, steps, lr, batch, accum, max_len, rank, alpha, label, reward)
         ctx.quotas.training(user, int(steps or 20), 0)  # cheap checks before copying the upload
         if upload:
             ctx.quotas.upload(user, upload)

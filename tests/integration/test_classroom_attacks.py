@@ -86,9 +86,9 @@ class Raw:
 
 def ft_form(lang="en", **overrides) -> list:
     v = {**FORM_DEFAULTS, "upload": None, "steps": 2, "lr": None, "batch": None, "accum": None, "max_len": 32,
-         "rank": 8, "alpha": 16, "label": "", **overrides}
+         "rank": 8, "alpha": 16, "label": "", "reward": "format", **overrides}
     return [v["model"], v["method"], v["objective"], v["data"], v["upload"], v["steps"], v["lr"], v["batch"],
-            v["accum"], v["max_len"], v["rank"], v["alpha"], v["label"], lang]
+            v["accum"], v["max_len"], v["rank"], v["alpha"], v["label"], v["reward"], lang]
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +168,11 @@ def test_another_students_run_is_out_of_reach(lab):
         assert err.value.key == "finetune.no_run"  # the same answer as for a run that does not exist
     idle._queue.clear()
     assert runs.read_status(folder)["state"] in runs.ACTIVE and runs.read_status(folder)["owner"] == before["owner"]
+    assert [r["run_id"] for r in runs.list_runs(root, user=bob_user)] == []
+    # nor may he train against her run as his GRPO reward model, by its id or its folder
+    for named in (run_id, str(folder)):
+        ok, out = bob.call(bob.dep("ft-start"), ft_form(objective="grpo", reward=f"model:{named}"))
+        assert not ok and out == said("finetune.no_run", run_id=named)  # as for a run that does not exist
     assert [r["run_id"] for r in runs.list_runs(root, user=bob_user)] == []
 
     # quotas: Bob may not queue 1000 steps; Ann may not queue a second run meanwhile
