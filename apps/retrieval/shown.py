@@ -27,8 +27,6 @@ def snapshot(index, result=None) -> dict:
             "query": None if q is None else [float(x) for x in q], "hits": [], "timings": None, "answer": None}
     if result is not None:
         snap["hits"] = [h.chunk.id for h in result.hits]
-        snap["question"] = result.query
-        snap["scores"] = [[h.rank, float(h.score), h.dense, h.lexical] for h in result.hits]
         snap["timings"] = {s: float(result.timings.get(s, 0.0)) for s in ("embed", "search", "rerank")}
     return snap
 
@@ -39,16 +37,6 @@ def with_answer(snap: dict, text: str, report: Citations, hits: list, question: 
     answer = {"text": text, "report": asdict(report), "sources": [h.chunk.source for h in hits],
               "question": question, "languages": list(languages)}
     return dict(snap, answer=answer, timings=dict(snap["timings"] or {}, generate=float(seconds)))
-
-
-def hits(snap: dict, index) -> list:
-    """The hits of the snapshot's search again, from the page's index (which holds the chunks)."""
-    from rag.store import Hit
-
-    by_id = {c.id: c for c in index.chunks}
-    return [Hit(by_id[cid], score, rank, dense, lexical)
-            for cid, (rank, score, dense, lexical) in zip(snap.get("hits") or [], snap.get("scores") or [])
-            if cid in by_id]
 
 
 def map_figure(snap: dict, lang: str):

@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 
 from apps import i18n, ui
-from apps.i18n import DEFAULT_LANG, msg, t
+from apps.i18n import DEFAULT_LANG, LANGS, msg, t
 from apps.models import registry
 from apps.retrieval import shown
 from apps.space import mode as space_mode  # on a Space: the preloaded hub models, else the offline ones
@@ -116,6 +116,13 @@ def _search(state, question, mode, k, rerank, lang):
     return index, result, render.hits_html(result.hits, question, index.documents, card_labels(lang))
 
 
+def _with_cards(snap: dict, index, result) -> dict:
+    """The snapshot plus the hit cards in every language: the index lives server-side with its owner
+    (a language switch has no request to fetch it), and five cards are a few KB."""
+    return dict(snap, cards={lang: render.hits_html(result.hits, result.query, index.documents, card_labels(lang))
+                             for lang in LANGS})
+
+
 def card_labels(lang: str) -> dict:
     return {"score": t("rag.hits.score", lang), "dense": t("rag.hits.dense", lang),
             "lexical": t("rag.hits.lexical", lang), "chars": t("rag.hits.chars", lang),
@@ -127,7 +134,7 @@ def search_only(state, question, mode, k, rerank, model, lang):
     keeps what the plots and the answer show, so a language switch can draw them again."""
     index, result, cards = _search(state, question, mode, k, rerank, lang)
     prompt = show_prompt(build_messages(question, result.hits), model) if result.hits else ""
-    snap = shown.snapshot(index, result)
+    snap = _with_cards(shown.snapshot(index, result), index, result)
     return cards, prompt, "", shown.latency_figure(snap, lang), shown.map_figure(snap, lang), snap
 
 
@@ -135,7 +142,7 @@ def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, la
     index, result, cards = _search(state, question, mode, k, rerank, lang)
     provider = make_provider(preset, model, api_key, lab_url)
     prompt = show_prompt(build_messages(question, result.hits), None if provider else model) if result.hits else ""
-    snap = shown.snapshot(index, result)
+    snap = _with_cards(shown.snapshot(index, result), index, result)
     yield cards, prompt, "", shown.latency_figure(snap, lang), shown.map_figure(snap, lang), snap
     if not result.hits:
         return
@@ -149,15 +156,13 @@ def ask(state, question, mode, k, rerank, model, max_tokens, preset, api_key, la
     yield cards, prompt, shown.answer_markdown(snap, lang), shown.latency_figure(snap, lang), gr.update(), snap
 
 
-def redraw(lang: str, snap: dict | None, state: dict | None = None) -> list:
+def redraw(lang: str, snap: dict | None) -> list:
     """The answer (with its footer), latency, map and hit cards on screen, drawn again in `lang` (a
     language switch); nothing changes where nothing is shown yet."""
     if not snap:
         return [gr.update()] * 4
     answer = shown.answer_markdown(snap, lang)
-    index = (state or {}).get("index")
-    cards = (render.hits_html(shown.hits(snap, index), snap.get("question", ""), index.documents, card_labels(lang))
-             if index is not None and "question" in snap else gr.update())
+    cards = (snap.get("cards") or {}).get(lang) or gr.update()
     return [gr.update(value=answer) if answer else gr.update(), shown.latency_figure(snap, lang) or gr.update(),
             shown.map_figure(snap, lang), cards]
 
@@ -288,5 +293,5 @@ def build(ctx: ui.ShellContext) -> dict:
                               gr.update(choices=strategy_choices(lang)), gr.update(choices=provider_choices(lang))],
                 [c["rag.source"], c["rag.demo_lang"], c["rag.strategy"], c["rag.provider"]])
     ctx.rerender(lambda lang, st: status_text(st, lang), state, c["rag.status"])
-    ctx.rerender(redraw, [snap, state], [c["rag.answer"], c["rag.latency"], c["rag.map"], c["rag.hits"]])
+    ctx.rerender(redraw, snap, [c["rag.answer"], c["rag.latency"], c["rag.map"], c["rag.hits"]])
     return c

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from rag.answer import citation_report
+from tests.browser.conftest import wait_lang
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,6 +47,11 @@ def test_build_retrieve_answer(page, open_tab):
     page.locator("#rag-latency img, #rag-latency svg").first.wait_for(state="visible")
     page.get_by_text("Assembled prompt (the text the model reads)").click()
     assert "[1] (" in page.locator("#rag-prompt").inner_text()
+    # the hit cards and the answer's footer already on screen follow a language switch too
+    page.locator("#lang-switch label", has_text="中文").click()
+    wait_lang(page, "zh")
+    expect(first).to_contain_text("得分")
+    expect(page.locator("#rag-answer")).to_contain_text("引用：" if cited else "回答里没有引用编号")
     assert not page.blocked_requests, page.blocked_requests
 
 

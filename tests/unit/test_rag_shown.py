@@ -52,14 +52,13 @@ def test_nothing_shown_yet_draws_nothing():
 
 
 def test_hit_cards_come_back_from_the_snapshot_in_either_language():
+    import gradio as gr
+
     from apps.retrieval import view
 
     index, result = _index_and_result()
-    snap = json.loads(json.dumps(shown.snapshot(index, result)))
-    assert [(h.chunk.id, h.score, h.rank) for h in shown.hits(snap, index)] == [(2, 0.9, 1), (5, 0.8, 2)]
-    zh, en = view.redraw("zh", snap, {"index": index})[3], view.redraw("en", snap, {"index": index})[3]
+    snap = json.loads(json.dumps(view._with_cards(shown.snapshot(index, result), index, result)))
+    zh, en = view.redraw("zh", snap)[3], view.redraw("en", snap)[3]
     assert t("rag.hits.score", "zh") in zh and t("rag.hits.score", "en") in en
     assert t("rag.hits.score", "zh") != t("rag.hits.score", "en") and "chunk 2" in zh and "chunk 5" in en
-    import gradio as gr
-
-    assert view.redraw("en", shown.snapshot(index), {"index": index})[3] == gr.update()  # a build only: cards left as they are
+    assert view.redraw("en", shown.snapshot(index))[3] == gr.update()  # a build only: cards left as they are
