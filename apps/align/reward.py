@@ -20,6 +20,7 @@ reads) is always kept.
 """
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from pathlib import Path
@@ -246,4 +247,12 @@ def scorer_for_run(run_id: str, user, root: Path | None = None) -> Scorer:
     info = runs.get_run(run_id, root, user)
     if info["objective"] != "reward" or info["state"] != "finished":
         raise LabError("align.no_reward_model", path=run_id)
-    return load_scorer(info["folder"])
+    folder = reward_folder(info["folder"])
+    return _kept_scorer(str(folder), folder.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _kept_scorer(folder: str, mtime_ns: int) -> Scorer:
+    """One loaded scorer per finished reward model (the Playground scores many replies with the same
+    one); its folder's mtime is in the key, so a re-trained run loads afresh."""
+    return load_scorer(folder)

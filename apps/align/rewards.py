@@ -64,15 +64,6 @@ def reward_model_folder(arg: str, root: Path | None = None, user=None) -> Path:
     return folder
 
 
-def _scorer_loader():
-    """apps.align.reward.load_scorer, written by the reward-model stage; None when it is absent."""
-    try:
-        from apps.align.reward import load_scorer
-    except ImportError:
-        return None
-    return load_scorer
-
-
 def check(spec: str, root: Path | None = None, user=None) -> str:
     """Refuse a bad spec with a message (zh/en) before anything loads; returns the spec."""
     parts = _parts(spec)
@@ -89,8 +80,6 @@ def check(spec: str, root: Path | None = None, user=None) -> str:
             if not arg:
                 raise _bad(spec, "model:RUN")
             reward_model_folder(arg, root, user)
-            if _scorer_loader() is None:
-                raise LabError("finetune.grpo_no_reward_model")
     return spec
 
 
@@ -125,7 +114,9 @@ def _keyword(word: str):
 
 
 def _model(folder: Path):
-    scorer = _scorer_loader()(str(folder))  # loaded once, in the training process
+    from apps.align.reward import load_scorer
+
+    scorer = load_scorer(str(folder))  # loaded once, in the training process
 
     def model_reward(prompts, completions, **_) -> list[float]:
         return [float(x) for x in scorer([text_of(p) for p in prompts], [text_of(c) for c in completions])]

@@ -81,7 +81,6 @@ STRINGS = {
     "finetune.grpo_why_batch": ("GRPO：每步的批次恰好装下整组回答（每个提示 num_generations 个）。", "GRPO: each step's batch holds whole groups (num_generations replies per prompt)."),
     "finetune.grpo_bad_reward": ("奖励“{spec}”写法不对，应写成 {need}（可选：{choices}，可用 + 组合）。", "Reward '{spec}' is malformed: write it as {need} (choices: {choices}, joined with +)."),
     "finetune.grpo_unknown_reward": ("没有名为“{kind}”的奖励（在“{spec}”中）。可选：{choices}，可用 + 组合。", "No reward called '{kind}' (in '{spec}'). Choose: {choices}, joined with +."),
-    "finetune.grpo_no_reward_model": ("本实验室还没有奖励模型模块（apps.align.reward），model:RUN 暂不可用。", "This lab has no reward-model module (apps.align.reward) yet: model:RUN is unavailable."),
     "finetune.grpo_bad_group": ("GRPO 每个提示至少要 2 个回答，且批大小 × 梯度累积（{batch}）必须是 num_generations（{n}）的倍数。", "GRPO needs at least 2 replies per prompt, and batch size x accumulation ({batch}) must be a multiple of num_generations ({n})."),
     "finetune.grpo_status": ("奖励 {reward}（标准差 {std}）· 与参考模型的 KL {kl}", "reward {reward} (std {std}) · KL to the reference {kl}"),
     "finetune.grpo_samples": ("最近的回答（第 {step} 步）", "Latest replies (step {step})"),
