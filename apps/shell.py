@@ -120,6 +120,7 @@ def build_demo(cache=None, ledger: UploadLedger | None = None, auth=None) -> gr.
     # them workers and threads enough for a class, beyond Gradio's default of 40 (read by queue()).
     demo.max_threads = 128
     demo.queue(default_concurrency_limit=4)
+    ui.lazy_sessions()  # a new session must not render the whole page on the event loop
     ui.harden(demo, lang, ledger if ledger is not None else UploadLedger())
     return demo
 

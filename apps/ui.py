@@ -7,14 +7,17 @@ switches the whole page between zh and en without a reload.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 
 import gradio as gr
+from gradio import state_holder as gradio_sessions
 
 from apps.errors import LabError
 from apps.i18n import DEFAULT_LANG, t, table
@@ -268,6 +271,38 @@ def lab_addresses(request: gr.Request | None) -> tuple[str, str]:
     raw = getattr(request, "request", None) if request is not None else None
     own = endpoint.own_base((getattr(raw, "scope", None) or {}).get("server")) or ProviderConfig("lab").url
     return own, endpoint.public_base(_headers(request), own)
+
+
+class LazySessionState(gradio_sessions.SessionState):
+    """Gradio's per-session state, without rendering the whole page's config when a session starts.
+
+    Gradio 6's SessionState computes `config_for_block` for every block of the app the moment a new
+    session_hash is seen, on the event loop: ~0.3 s for this lab's ~1,500 blocks. Every browser tab
+    and every API call (`/gradio_api/call/*` makes a new session each time) paid it, one after the
+    other, before any handler ran: 30 students at once waited ~9 s for their first token, and the
+    server held a copy of the whole page per session. Here a block's entry is made when Gradio
+    first writes it (the inputs and outputs of events run), and all of them only for a deep link."""
+
+    def __init__(self, blocks):
+        self.blocks_config = copy.copy(blocks.default_config)
+        self._app_ids = [k for k in self.blocks_config.blocks if k in blocks.blocks]
+        self.config_values = {}
+        self.state_data = {}
+        self._state_ttl = {}
+        self.is_closed = False
+        self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+
+    @property
+    def components(self):
+        for k in self._app_ids:
+            if k not in self.config_values and k in self.blocks_config.blocks:
+                self.config_values[k] = self.blocks_config.config_for_block(k, [], self.blocks_config.blocks[k])
+        yield from super().components
+
+
+def lazy_sessions() -> None:
+    """Make Gradio's StateHolder start sessions as LazySessionState (process-wide, idempotent)."""
+    gradio_sessions.SessionState = LazySessionState
 
 
 def harden(demo: gr.Blocks, lang_state: gr.State, ledger: files.UploadLedger) -> None:
