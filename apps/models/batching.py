@@ -43,7 +43,11 @@ from transformers import DynamicCache
 from apps.errors import LabError
 from apps.models.kvcache import Prefill, Prefixes, merge, trim
 
-IDLE_EXIT_S = 30.0  # a scheduler with nothing to do for this long ends; the next request restarts it
+IDLE_EXIT_S = 30.0
+# A prefill group may hold this many chunks' worth of prompt tokens. Its prefill still runs one chunk
+# (prefill_tokens) per step between decode steps, so nobody's decode waits longer than before; a class
+# that asks at once starts in fewer, larger groups, and a shared system prompt is computed once for all.
+GROUP_CHUNKS = 4  # a scheduler with nothing to do for this long ends; the next request restarts it
 
 
 def _env_int(name: str, default: int) -> int:
@@ -213,7 +217,7 @@ class BatchEngine:
         for req in self._order():
             if len(picked) >= room:
                 break
-            if picked and (req.solo or picked[0].solo or tokens + len(req.ids) > self.prefill_tokens):
+            if picked and (req.solo or picked[0].solo or tokens + len(req.ids) > GROUP_CHUNKS * self.prefill_tokens):
                 break
             picked.append(req)
             tokens += len(req.ids)
