@@ -2,11 +2,20 @@
 (arena votes, course progress). Subclasses set SCHEMA, ERROR_KEY and default_path()."""
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 from apps.errors import LabError
+
+
+def lab_home() -> Path:
+    """The lab's own folder ($LLMLAB_HOME, else ~/.cache/llmlab). Here, not in apps.models: the stores
+    (votes, users, progress) must open without importing torch (a CLI call, a vote: ~3 s less)."""
+    home = Path(os.environ.get("LLMLAB_HOME", Path.home() / ".cache" / "llmlab")).expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
 
 
 class SqliteStore:

@@ -29,8 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from apps.errors import LabError
-from apps.models.loading import lab_home
-from apps.storage import SqliteStore
+from apps.storage import SqliteStore, lab_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (

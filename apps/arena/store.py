@@ -26,8 +26,7 @@ from pathlib import Path
 from apps.arena import votefile
 from apps.arena.ratings import WINNERS
 from apps.errors import LabError
-from apps.models.loading import lab_home
-from apps.storage import SqliteStore
+from apps.storage import SqliteStore, lab_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS votes (

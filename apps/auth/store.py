@@ -26,8 +26,7 @@ from urllib.parse import urlsplit
 
 from apps.auth.users import TEACHER, STUDENT, User
 from apps.errors import LabError
-from apps.models.loading import lab_home
-from apps.storage import SqliteStore
+from apps.storage import SqliteStore, lab_home
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS classes (

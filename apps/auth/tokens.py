@@ -18,7 +18,7 @@ import secrets
 import time
 from pathlib import Path
 
-from apps.models.loading import lab_home
+from apps.storage import lab_home
 
 COOKIE = "llmlab_session"
 MAX_AGE_S = 14 * 24 * 3600  # two weeks: a course's sessions without signing in every lesson

@@ -30,6 +30,7 @@ from apps.errors import LabError
 from apps.models import footprint, registry
 from apps.models.registry import CHAT, EMBEDDING, ModelSpec
 from apps.security import model_policy
+from apps.storage import lab_home  # noqa: F401 - also imported from here by callers and tests
 
 QUANT_CONFIG = "llmlab_quantization.json"  # marks a folder saved by apps.quantize.store
 
@@ -67,12 +68,6 @@ def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-
-
-def lab_home() -> Path:
-    home = Path(os.environ.get("LLMLAB_HOME", Path.home() / ".cache" / "llmlab")).expanduser()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
 
 
 def pick_device(requested: str | None = None) -> str:

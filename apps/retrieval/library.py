@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from apps.models.loading import lab_home
+from apps.storage import lab_home
 
 KEEP_LOADED = 32  # a class of 30 asking questions at once, each with a small index
 
