@@ -11,6 +11,7 @@ import sys
 
 from apps import cliargs
 from apps.cli import emit
+from apps.errors import LabError
 
 
 def _add_decoding(p) -> None:
@@ -77,6 +78,8 @@ def result_dict(result) -> dict:
 
 
 def _generate(args) -> int:
+    if not (args.prompt or "").strip():  # before torch and the model load (~10 s)
+        raise LabError("gen.empty_prompt")
     from apps.models import default_cache
     from apps.models.generation import stream
 

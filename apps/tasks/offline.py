@@ -15,7 +15,6 @@ import copy
 import threading
 
 import numpy as np
-import torch
 
 from apps.errors import LabError
 
@@ -79,22 +78,24 @@ def trained_scores(train: list[dict], texts: list[str], labels: list[str], featu
     return scores
 
 
-@torch.inference_mode()
 def label_logliks(lm, context_ids: list[int], choices: list[list[int]]) -> list[float]:
     """Summed log P(choice tokens | context) for each choice. The context runs once; each choice
     continues from a copy of its key/value cache (labels are a few tokens, contexts hundreds)."""
+    import torch  # here: `llmlab` registers this stage's commands without loading torch
+
     model = lm.model
-    out = model(input_ids=torch.tensor([context_ids], device=lm.device), use_cache=True)
-    first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # (V,) the next token after the context
-    scores = []
-    for ids in choices:
-        total = float(first[ids[0]])
-        if len(ids) > 1:
-            more = model(input_ids=torch.tensor([ids[:-1]], device=lm.device),
-                         past_key_values=copy.deepcopy(out.past_key_values), use_cache=True)
-            logp = torch.log_softmax(more.logits[0].float(), dim=-1)  # (len-1, V)
-            total += float(logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum())
-        scores.append(total)
+    with torch.inference_mode():
+        out = model(input_ids=torch.tensor([context_ids], device=lm.device), use_cache=True)
+        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # (V,) the next token after the context
+        scores = []
+        for ids in choices:
+            total = float(first[ids[0]])
+            if len(ids) > 1:
+                more = model(input_ids=torch.tensor([ids[:-1]], device=lm.device),
+                             past_key_values=copy.deepcopy(out.past_key_values), use_cache=True)
+                logp = torch.log_softmax(more.logits[0].float(), dim=-1)  # (len-1, V)
+                total += float(logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum())
+            scores.append(total)
     return scores
 
 
