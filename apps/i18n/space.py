@@ -26,6 +26,10 @@ STRINGS = {
         "你今天的 ZeroGPU 免费额度已经用完了。可以明天再来，登录 Hugging Face 账号获得更多额度，或者先用 CPU 能做的功能。",
         "Your ZeroGPU quota for today is spent. Come back tomorrow, sign in to Hugging Face for more, or use what runs on CPU meanwhile.",
     ),
+    "space.quota_on_cpu": (
+        "你今天的 ZeroGPU 额度已经用完，所以这次回答改在 CPU 上生成，会慢一些。",
+        "Your ZeroGPU quota for today is spent, so this reply comes from the CPU and is slower.",
+    ),
     "space.api_closed": (
         "这个 Space 上的 /v1 接口默认关闭：Space 的主人设置 LLMLAB_API_KEY 后才会打开。",
         "/v1 is closed on this Space: it opens only when the Space's owner sets LLMLAB_API_KEY.",
