@@ -53,7 +53,13 @@ def train_slice(config_path: str, resume: bool, call_s: int) -> dict:
         return train.main(cfg, until=started + max(1, call_s - SAVE_S))
 
 
-_lent_slice = gpu(duration=lambda config_path, resume, call_s: call_s)(train_slice)  # declared at import
+def lend():
+    """The slice as ZeroGPU sees it, asking for the call's own seconds; built once at import, as
+    spaces wants its GPU functions declared before the app launches (tests rebuild it)."""
+    return gpu(duration=lambda config_path, resume, call_s: call_s)(train_slice)
+
+
+_lent_slice = lend()
 
 
 class LentRun:
@@ -100,7 +106,7 @@ class LentRun:
                 steps, resume = done, True
                 runs.write_status(self.folder, **runs.process_id())  # between calls this thread holds the run
             raise KeyboardInterrupt  # Stop pressed between two calls
-        except LabError as exc:  # the visitor's quota ran out between slices: resumable later
+        except LabError as exc:  # the visitor's quota is spent (space.gpu_quota): resumable from its checkpoint later
             runs.write_status(self.folder, state="stopped", ended=time.time(), pid=None,
                               reason=exc.message("en"), reason_zh=exc.message("zh"))
         except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every end is recorded with its reason

@@ -2,14 +2,10 @@
 generation on the worker's copy of the model, so its greedy reply equals the shared engine's; the
 time asked of the visitor's quota follows the reply's length; a spent quota gives a CPU reply that
 says so once; the Space says what runs on a lent GPU. Only the outside `spaces` package is faked."""
-import inspect
-
 import pytest
 
 from apps.models.generation import GenerationConfig, collect, generate, start
 from apps.space import mode, zerogpu
-
-SPENT = "You have exceeded your free ZeroGPU quota (30s requested vs. 0s left). Try again in 13:59:02."
 
 
 @pytest.fixture
@@ -37,7 +33,7 @@ def test_quota_time_follows_the_reply_length():
     assert 15 <= short < long <= 120 and beams > zerogpu.duration("m", "hi", GenerationConfig(max_new_tokens=64))
 
 
-def test_a_zerogpu_space_says_runs_train_on_cpu(monkeypatch, tmp_path):
+def test_a_zerogpu_space_says_what_borrows_a_gpu(monkeypatch, tmp_path):
     from spaces.config import Config  # the spaces package's own switch (SPACES_ZERO_GPU on a Space)
 
     monkeypatch.setattr(Config, "zero_gpu", True)
@@ -46,28 +42,8 @@ def test_a_zerogpu_space_says_runs_train_on_cpu(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def spent_quota(monkeypatch, worker_state):
-    """A ZeroGPU Space whose visitor has no quota left: `spaces.GPU` refuses every call the way the
-    real client does (spaces.zero.client.schedule raises its gradio error) before anything runs."""
-    import spaces
-    from spaces.config import Config
-    from spaces.zero.gradio import error
-
-    def refusing_gpu(task=None, *, duration=None, size=None):
-        def wrap(fn):
-            def refuse(*args, **kwargs):
-                raise error("ZeroGPU quota exceeded", SPENT)
-
-            def refuse_stream(*args, **kwargs):
-                yield from ()
-                raise error("ZeroGPU quota exceeded", SPENT)
-
-            return refuse_stream if inspect.isgeneratorfunction(fn) else refuse
-        return wrap
-
-    monkeypatch.setattr(Config, "zero_gpu", True)
-    monkeypatch.setattr(spaces, "GPU", refusing_gpu)
-    monkeypatch.setattr(zerogpu, "_lent", zerogpu.lend())  # declared again under this `spaces`
+def spent_quota(zerogpu_quota_spent, monkeypatch, worker_state):
+    monkeypatch.setattr(zerogpu, "_lent", zerogpu.lend())  # declared again under the refusing `spaces`
 
 
 def test_a_spent_quota_replies_from_cpu_and_says_so_once(smollm, spent_quota):

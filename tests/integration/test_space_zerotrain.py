@@ -59,3 +59,15 @@ def test_a_zerogpu_run_trains_in_slices_into_its_owners_folder(zerogpu_space, mo
 def test_call_length_follows_the_remaining_steps_and_is_capped():
     assert zerotrain.call_seconds(1, 2.0) < zerotrain.call_seconds(20, 2.0) <= zerotrain.MAX_CALL_S
     assert zerotrain.call_seconds(10_000, 2.0) == zerotrain.MAX_CALL_S
+
+
+def test_a_spent_quota_stops_the_run_and_says_why_in_both_languages(zerogpu_quota_spent, monkeypatch, tmp_path):
+    monkeypatch.setattr(zerotrain, "_lent_slice", zerotrain.lend())  # declared again under the refusing `spaces`
+    runner = Runner(tmp_path)
+    run_id = runner.submit(RunConfig(model="smollm2-135m-instruct", method="lora", data="alpaca_en", max_steps=2),
+                           user=OWNER)
+    status = runner.wait(run_id, timeout=60)
+    quota = LabError("space.gpu_quota")
+    assert status["state"] == "stopped" and status["owner"] == OWNER.id
+    assert (status["reason"], status["reason_zh"]) == (quota.message("en"), quota.message("zh"))
+    assert not runs.latest_checkpoint(tmp_path / run_id)  # refused before anything ran
