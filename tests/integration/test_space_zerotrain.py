@@ -71,3 +71,13 @@ def test_a_spent_quota_stops_the_run_and_says_why_in_both_languages(zerogpu_quot
     assert status["state"] == "stopped" and status["owner"] == OWNER.id
     assert (status["reason"], status["reason_zh"]) == (quota.message("en"), quota.message("zh"))
     assert not runs.latest_checkpoint(tmp_path / run_id)  # refused before anything ran
+
+
+def test_stop_reaches_a_run_that_has_no_process_of_its_own(zerogpu_space, tmp_path):
+    runner = Runner(tmp_path)
+    run_id = runner.submit(RunConfig(model="smollm2-135m-instruct", method="lora", data="alpaca_en", max_steps=50,
+                                     max_length=64, batch_size=1, grad_accum=1, lora_r=4, eval_fraction=0), user=OWNER)
+    assert runner.stop(run_id, user=OWNER) == "stopping"  # the trainer sees the request at its next step
+    status = runner.wait(run_id, timeout=60)
+    assert status["state"] == "stopped" and not (tmp_path / run_id / progress.STOP_FILE).exists()
+    assert runs.metrics(run_id, tmp_path, OWNER)["step"] < 50
