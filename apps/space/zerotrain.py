@@ -90,9 +90,9 @@ class LentRun:
         return int(Path(ckpt).name.split("-")[-1]) if ckpt else 0
 
     def _drive(self) -> None:
-        total = load_yaml(self.folder / "run.yaml").max_steps
         steps, s_per_step, resume = self._steps_done(), GUESS_S_PER_STEP, self.resume
         try:
+            total = load_yaml(self.folder / "run.yaml").max_steps
             while not (self.folder / progress.STOP_FILE).exists():
                 call_s = call_seconds(total - steps, s_per_step)
                 with open(self.folder / "log.txt", "a", encoding="utf-8") as log:
@@ -101,15 +101,16 @@ class LentRun:
                 status = _lent_slice(str(self.folder / "run.yaml"), resume, call_s)
                 if status.get("state") != "running":  # finished, failed or stopped: train.main said why
                     return
-                done = int(status.get("steps") or steps)
+                done = int(status.get("steps") or steps)  # a slice ends after a step, never before one
                 s_per_step = (time.time() - began) / max(1, done - steps)
                 steps, resume = done, True
                 runs.write_status(self.folder, **runs.process_id())  # between calls this thread holds the run
             raise KeyboardInterrupt  # Stop pressed between two calls
-        except LabError as exc:  # the visitor's quota is spent (space.gpu_quota): resumable from its checkpoint later
-            runs.write_status(self.folder, state="stopped", ended=time.time(), pid=None,
-                              reason=exc.message("en"), reason_zh=exc.message("zh"))
         except (KeyboardInterrupt, Exception) as exc:  # noqa: BLE001 - every end is recorded with its reason
-            runs.record_end(self.folder, exc)
+            if isinstance(exc, LabError) and exc.key == "space.gpu_quota":  # stopped, not failed: it resumes later
+                runs.write_status(self.folder, state="stopped", ended=time.time(), pid=None,
+                                  reason=exc.message("en"), reason_zh=exc.message("zh"))
+            else:
+                runs.record_end(self.folder, exc)
         finally:
             (self.folder / progress.STOP_FILE).unlink(missing_ok=True)
