@@ -162,3 +162,33 @@ def tokenizers():
 
     return {key: AutoTokenizer.from_pretrained(model_dir(resolve(name)))
             for key, name in (("smollm", "smollm2-135m-instruct"), ("gemma", "gemma-3-270m"))}
+
+
+@pytest.fixture
+def zerogpu_quota_spent(monkeypatch):
+    """A ZeroGPU Space whose visitor has no quota left: the outside `spaces` package switched to ZeroGPU
+    and its `spaces.GPU` refusing every call the way its client does (spaces.zero.client.schedule raises
+    this gradio error) before anything runs. Functions declared at import must be declared again."""
+    import inspect
+
+    import spaces
+    from spaces.config import Config
+    from spaces.zero.gradio import error
+
+    spent = "You have exceeded your free ZeroGPU quota (30s requested vs. 0s left). Try again in 13:59:02."
+
+    def refusing_gpu(task=None, *, duration=None, size=None):
+        def wrap(fn):
+            def refuse(*args, **kwargs):
+                raise error("ZeroGPU quota exceeded", spent)
+
+            def refuse_stream(*args, **kwargs):
+                yield from ()
+                raise error("ZeroGPU quota exceeded", spent)
+
+            return refuse_stream if inspect.isgeneratorfunction(fn) else refuse
+        return wrap
+
+    monkeypatch.setattr(Config, "zero_gpu", True)
+    monkeypatch.setattr(spaces, "GPU", refusing_gpu)
+    return spent

@@ -94,6 +94,30 @@ class MetricsCallback(TrainerCallback):
             self.last_t, self.last_step = now, state.global_step
 
 
+STOP_FILE = "stop.request"  # written by Stop for a run with no process of its own to signal (ZeroGPU)
+
+
+class SliceCallback(TrainerCallback):
+    """Ends training early with a checkpoint: at `until` (time.time() seconds: a lent ZeroGPU call's
+    end less the time to save) or when `stop_file` appears. `why`: "slice", "stop", or None when
+    training ran to its end. At least one step runs per slice, so every call makes progress."""
+
+    def __init__(self, until: float, stop_file: str | Path):
+        self.until, self.stop_file, self.why = until, Path(stop_file), None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            return
+        if self.stop_file.exists():
+            self.why = "stop"
+        elif time.time() >= self.until:
+            self.why = "slice"
+        else:
+            return
+        control.should_save = True  # the Trainer saves right after this callback, then leaves its loop
+        control.should_training_stop = True
+
+
 def read(path: str | Path) -> list[dict]:
     """All complete records of a metrics file (missing file → [])."""
     path = Path(path)

@@ -14,12 +14,17 @@ output in runs/<id>/log.txt, in its own process group so stop reaches every chil
 dies without writing its status (SIGKILL, OOM killer) is recorded as failed with the reason; a run
 started from the CLI (no runner) is judged by its pid and start time (runs.alive / runs.settle).
 
+On a ZeroGPU Space a fine-tuning run gets no process of its own (ZeroGPU lends a GPU only to calls
+of the app): it trains in lent calls driven by apps.space.zerotrain.LentRun, which the runner reads
+like a process; stop then asks the trainer to checkpoint and end (there is no process to signal).
+
 Other stages reuse it with their own training module (same `--config/--output/--resume` flags,
 same status.json and checkpoints/checkpoint-N/trainer_state.json): `Runner(root, module=
 "apps.pretrain.train")`, then `enqueue(run_id)` for a folder they prepared themselves.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import subprocess
@@ -33,8 +38,17 @@ from apps.errors import LabError
 from apps.finetune import config as config_mod
 from apps.finetune import runs, train
 from apps.finetune.config import RunConfig
+from apps.space.gpu import zero_gpu
 
 STOP_GRACE_S = 15  # SIGTERM first (the run records "stopped"), SIGKILL if it has not exited by then
+
+
+def _signal(proc, sig: int) -> None:
+    """SIGTERM / SIGKILL a run's process group; a ZeroGPU run (no process of its own) is asked to stop."""
+    if isinstance(proc, subprocess.Popen):
+        os.killpg(proc.pid, sig)  # the process group: dataloader workers stop too
+    elif sig == signal.SIGTERM:
+        proc.stop()  # the trainer checkpoints and ends at its next step; ZeroGPU ends the call at its duration
 
 
 def _how(returncode: int | None) -> str:
@@ -58,6 +72,7 @@ class Runner:
         self._procs: dict[str, subprocess.Popen] = {}
         self._queue: list[str] = []
         self._stopping: dict[str, float] = {}  # run_id → when SIGTERM was sent
+        self._contexts: dict[str, contextvars.Context] = {}  # run_id → its submitter's context (ZeroGPU)
         self._watcher: threading.Thread | None = None
         self._recover()
 
@@ -82,6 +97,7 @@ class Runner:
         train.check_method(cfg, device)
         cfg = replace(cfg, output=str(runs.run_dir(runs.new_run_id(cfg), self.root)))
         cfg, folder = train.prepare(cfg, owner=owner, state="queued")
+        self._contexts[folder.name] = contextvars.copy_context()  # whose ZeroGPU quota its calls use
         return self.enqueue(folder.name)
 
     def enqueue(self, run_id: str) -> str:
@@ -105,6 +121,7 @@ class Runner:
         if not runs.latest_checkpoint(folder):
             raise LabError("finetune.not_resumable", run_id=run_id)
         runs.write_status(folder, state="queued", reason="", reason_zh="", owner=owner or status.get("owner", ""))
+        self._contexts[run_id] = contextvars.copy_context()
         with self._lock:
             self._queue.append(run_id)
         self._pump()
@@ -124,7 +141,7 @@ class Runner:
             if proc is None or proc.poll() is not None:
                 raise LabError("finetune.not_stoppable", run_id=run_id, state=runs.read_status(folder).get("state", "?"))
             self._stopping[run_id] = time.time()
-        os.killpg(proc.pid, signal.SIGTERM)  # the process group: dataloader workers stop too
+        _signal(proc, signal.SIGTERM)
         return "stopping"
 
     def queue(self) -> list[dict]:
@@ -176,7 +193,7 @@ class Runner:
                 asked = self._stopping.get(run_id)
                 if code is None:
                     if asked and time.time() - asked > STOP_GRACE_S:
-                        os.killpg(proc.pid, signal.SIGKILL)
+                        _signal(proc, signal.SIGKILL)
                     continue
                 del self._procs[run_id]
                 self._stopping.pop(run_id, None)
@@ -205,6 +222,13 @@ class Runner:
     def _launch(self, run_id: str) -> None:
         folder = runs.run_dir(run_id, self.root)
         resume = bool(runs.latest_checkpoint(folder)) and runs.read_status(folder).get("started") is not None
+        context = self._contexts.pop(run_id, None)
+        if self.module == "apps.finetune.train" and zero_gpu():  # only lent calls get a GPU there
+            from apps.space.zerotrain import LentRun
+
+            runs.write_status(folder, state="running", **runs.process_id())
+            self._procs[run_id] = LentRun(folder, resume, context).start()
+            return
         cmd = [sys.executable, "-m", self.module, "--config", str(folder / "run.yaml"),
                "--output", str(folder)] + (["--resume"] if resume else [])
         with open(folder / "log.txt", "ab") as log:

@@ -219,9 +219,12 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt  # unwinds the training loop; main() records the run as stopped
 
 
-def main(cfg: RunConfig) -> dict:
+def main(cfg: RunConfig, until: float | None = None) -> dict:
     """Train one run; returns its final status dict. A bad config raises LabError before any folder
-    is made; after that nothing raises: the status says failed with the reason (CLI exit code 1)."""
+    is made; after that nothing raises: the status says failed with the reason (CLI exit code 1).
+    `until` (time.time() seconds), for a run trained in slices (apps.space.zerotrain): checkpoint and
+    return with state "running" and `steps` there, for the caller to resume; a progress.STOP_FILE in
+    the folder stops it as SIGTERM does."""
     from apps.models.loading import pick_device
 
     started = time.time()
@@ -236,11 +239,16 @@ def main(cfg: RunConfig) -> dict:
         if not cfg.resume and metrics_path.exists():
             metrics_path.unlink()
         callback = progress.MetricsCallback(metrics_path, device, cfg.batch_size * cfg.grad_accum)
-        trainer, tokenizer = build_trainer(cfg, folder, device, [callback])
+        cut = progress.SliceCallback(until, folder / progress.STOP_FILE) if until else None
+        trainer, tokenizer = build_trainer(cfg, folder, device, [callback] + ([cut] if cut else []))
         checkpoint = runs.latest_checkpoint(folder) if cfg.resume else None
         print(f"training: {cfg.objective}/{cfg.method}, {cfg.max_steps} steps"
               + (f", resuming from {checkpoint}" if checkpoint else ""), flush=True)
         result = trainer.train(resume_from_checkpoint=checkpoint)
+        if cut and cut.why == "stop":
+            raise KeyboardInterrupt  # recorded as stopped, resumable from the checkpoint just saved
+        if cut and cut.why == "slice":  # the call's time is up: the caller continues from the checkpoint
+            return runs.write_status(folder, state="running", steps=result.global_step)
         target = _save(trainer, tokenizer, cfg, folder)
         _, peak = progress.memory_mb(device)
         final = {"train_loss": result.training_loss, "steps": result.global_step, "peak_mem_mb": round(peak, 1),

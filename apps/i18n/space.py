@@ -18,13 +18,20 @@ STRINGS = {
     ),
     "space.zerogpu_training": (
         "这个 Space 用的是 ZeroGPU：每次生成回答时临时借一块 GPU（按你的每日额度计时）。"
-        "预训练和微调在后台进程里运行，ZeroGPU 不借 GPU 给它们，所以它们在 CPU 上跑：步数请设小一些。",
+        "微调也在借来的 GPU 上跑：每次最多借 5 分钟，长一些的训练会从上一个检查点接着借下一次，同样算你的额度；"
+        "额度用完时训练会停下并保留检查点，之后可以继续。预训练仍在 CPU 上运行：步数请设小一些。",
         "This Space runs on ZeroGPU: each reply borrows a GPU for that call (timed against your daily quota). "
-        "Pretraining and fine-tuning run in background processes, which ZeroGPU lends no GPU, so they run on CPU: keep them to a few steps.",
+        "Fine-tuning trains on a borrowed GPU too, at most 5 minutes per call; a longer run continues from its "
+        "last checkpoint in the next call, also from your quota. When the quota is spent the run stops with its "
+        "checkpoint kept, ready to resume later. Pretraining still runs on CPU: keep it to a few steps.",
     ),
     "space.gpu_quota": (
         "你今天的 ZeroGPU 免费额度已经用完了。可以明天再来，登录 Hugging Face 账号获得更多额度，或者先用 CPU 能做的功能。",
         "Your ZeroGPU quota for today is spent. Come back tomorrow, sign in to Hugging Face for more, or use what runs on CPU meanwhile.",
+    ),
+    "space.quota_on_cpu": (
+        "你今天的 ZeroGPU 额度已经用完，所以这次回答改在 CPU 上生成，会慢一些。",
+        "Your ZeroGPU quota for today is spent, so this reply comes from the CPU and is slower.",
     ),
     "space.api_closed": (
         "这个 Space 上的 /v1 接口默认关闭：Space 的主人设置 LLMLAB_API_KEY 后才会打开。",

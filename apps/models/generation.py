@@ -231,7 +231,8 @@ def start(lm: LoadedModel, prompt: str | list[dict], cfg: GenerationConfig | Non
     """Check the request and hand it to the model's batching engine at once (so a full line refuses it
     before anything streams). Returns an iterable of StreamChunk (a `batching.Request`; its
     `events()` also reports the queue position while waiting). `user` is who asks, for fair shares.
-    On a ZeroGPU Space the reply is generated inside a lent GPU call instead (apps.space.zerogpu);
+    On a ZeroGPU Space the reply is generated inside a lent GPU call instead (apps.space.zerogpu; its
+    `events()` also yields an OnCpu notice when the quota is spent and the reply falls back to CPU);
     `local` keeps it here (that path's own CPU fallback)."""
     cfg = (cfg or GenerationConfig()).validate()
     if lm.kind == EMBEDDING:

@@ -16,6 +16,7 @@ from apps.models.generation import GenerationConfig, start, stream, tokenize
 from apps.models.batching import Queued
 from apps.playground import render, tokenview
 from apps.playground.decoding import PRESETS, compare, describe, preset
+from apps.space.zerogpu import OnCpu
 
 L = DEFAULT_LANG
 MAX_COMPARE = 4
@@ -168,15 +169,21 @@ def build(ctx: ui.ShellContext) -> dict:
         result = None
         req = start(lm, messages, cfg, cancel=cancel, system=(system or None), user=user)
         queued = False  # a queue notice on screen, cleared by the first token
+        on_cpu = ""  # ZeroGPU refused (quota spent): said once as a toast, kept in the stats line
         for chunk in ui.throttle(req.events(poll=1.0) if hasattr(req, "events") else req):
             if isinstance(chunk, Queued):  # waiting for a place in the shared batch: say where we stand
                 queued = True
                 yield history, t("gen.queued", lang, ahead=chunk.position), cancel, *[gr.update()] * len(token_outputs)
                 continue
+            if isinstance(chunk, OnCpu):
+                on_cpu = t(chunk.key, lang)
+                gr.Warning(on_cpu)
+                yield history, on_cpu, cancel, *[gr.update()] * len(token_outputs)
+                continue
             history[-1]["content"] = chunk.text
             result = chunk.result or result
             if not chunk.done:
-                yield history, "" if queued else gr.update(), cancel, *[gr.update()] * len(token_outputs)
+                yield history, on_cpu if queued else gr.update(), cancel, *[gr.update()] * len(token_outputs)
                 queued = False
         prompt_tokens = tokenize(lm, result.prompt)
         stats = t("playground.stats_line", lang, n=result.completion_tokens, tps=result.tokens_per_s,
@@ -184,6 +191,7 @@ def build(ctx: ui.ShellContext) -> dict:
         note = tokenview.reshaped_note(result.tokens, cfg, lang)
         labels, probs = tokenview.prob_bars(result.tokens)
         chart = gr.update(value=pd.DataFrame({"token": labels, "probability": probs}), sort=labels)
+        stats = f"{on_cpu}  \n{stats}" if on_cpu else stats
         yield (history, stats + (f"  \n{note}" if note else ""), None, note,
                t("playground.prompt_count", lang, n=len(prompt_tokens)),
                tokenview.collapsed_html(prompt_tokens, render.prompt_tokens_html, lang), result.prompt,

@@ -94,7 +94,7 @@ def notices(env=None) -> list[str]:
     from apps.space.gpu import zero_gpu
 
     if zero_gpu():
-        keys.append("space.zerogpu_training")  # replies get a lent GPU, background runs do not
+        keys.append("space.zerogpu_training")  # replies and fine-tuning get lent GPU calls, pretraining does not
     elif not torch.cuda.is_available():
         keys.append("space.cpu_only")
     return keys

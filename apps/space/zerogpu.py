@@ -10,19 +10,49 @@ chunks back. Batching across visitors is given up there; everywhere else nothing
 Duration: ZeroGPU charges the declared seconds against the visitor's daily quota and stops a call
 that overruns, so each call asks for what its `max_new_tokens` needs at a cautious rate, 15–120 s.
 
-Training and pretraining runs stay out of process, so on ZeroGPU they run on CPU (the Space notice
-`space.zerogpu_training` says so); a Space with dedicated GPU hardware trains on it.
+When ZeroGPU refuses the call because the visitor's daily quota is spent, the reply comes from the
+server's shared engine on CPU instead, and `events()` says so once, first (an `OnCpu`), so the
+Playground can tell the visitor; plain iteration (generate(), /v1, the Arena, RAG) sees only chunks.
+Fine-tuning runs get their lent calls in apps.space.zerotrain.
 """
 from __future__ import annotations
 
 import dataclasses
 import threading
 
+from apps.models.batching import Queued
 from apps.space.gpu import gpu, zero_gpu
 
 _IN_WORKER = False  # set inside the lent call (a forked process): generation runs locally there
 _ON_GPU: dict[str, object] = {}  # model name -> its LoadedModel moved to the lent device, per worker
 _SLOW_TOKENS_PER_S = 8.0  # a cautious decode rate for the duration asked of ZeroGPU
+
+
+@dataclasses.dataclass(frozen=True)
+class OnCpu:
+    """Yielded once by `LentReply.events()` before the chunks: ZeroGPU refused the call (the visitor's
+    quota is spent), so this reply comes from the shared engine on CPU. `key`: the i18n notice."""
+
+    key: str = "space.quota_on_cpu"
+
+
+class LentReply:
+    """One reply from `stream()`, read like a batching.Request: iterating yields StreamChunks only;
+    `events()` also yields an OnCpu notice and, on the CPU engine, its Queued positions."""
+
+    def __init__(self, source):
+        self._source = source  # the wrapped generator: chunks, maybe preceded by OnCpu and Queued
+
+    def events(self, poll: float = 1.0):
+        yield from self._source
+
+    def __iter__(self):
+        for event in self._source:
+            if not isinstance(event, (OnCpu, Queued)):
+                yield event
+
+    def close(self) -> None:
+        self._source.close()
 
 
 def active() -> bool:
@@ -64,16 +94,30 @@ def run_in_worker(model_name: str, prompt, cfg=None, system: str | None = None):
 
 
 def _on_cpu(model_name: str, prompt, cfg=None, system: str | None = None):
-    """The visitor's GPU quota is spent: the same reply from the server's shared engine, on CPU."""
+    """The visitor's GPU quota is spent: say so once, then the same reply from the server's shared
+    engine, on CPU (with its queue positions while it waits for a place in the batch)."""
     from apps.models import default_cache
     from apps.models.generation import start
 
-    yield from start(default_cache().get(model_name), prompt, cfg, system=system, local=True)
+    yield OnCpu()
+    req = start(default_cache().get(model_name), prompt, cfg, system=system, local=True)
+    try:
+        yield from (req.events(poll=1.0) if hasattr(req, "events") else req)
+    finally:
+        if hasattr(req, "close"):
+            req.close()  # a reader that stops early frees its place in the batch
 
 
-_lent = gpu(duration=duration, fallback=_on_cpu)(run_in_worker)
+def lend():
+    """The reply function as ZeroGPU sees it; built once at import, as spaces wants its GPU functions
+    declared before the app launches (tests rebuild it under a faked `spaces`)."""
+    return gpu(duration=duration, fallback=_on_cpu)(run_in_worker)
 
 
-def stream(model_name: str, prompt, cfg=None, system: str | None = None):
-    """StreamChunks of one reply generated in a ZeroGPU call (the plain local path off ZeroGPU)."""
-    return _lent(model_name, prompt, cfg, system)
+_lent = lend()
+
+
+def stream(model_name: str, prompt, cfg=None, system: str | None = None) -> LentReply:
+    """One reply generated in a ZeroGPU call (the plain local path off ZeroGPU): iterate it for
+    StreamChunks, or read `events()` to hear about a CPU fallback."""
+    return LentReply(_lent(model_name, prompt, cfg, system))

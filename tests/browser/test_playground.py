@@ -46,7 +46,7 @@ def test_empty_message_shows_an_error(page, open_tab):
     page.get_by_text("The prompt is empty").first.wait_for(timeout=30_000)
 
 
-def test_enter_sends_and_clear_empties_the_token_view(page, open_tab, smollm):
+def test_enter_sends_and_clear_empties_the_token_view(page, open_tab, smollm, request, monkeypatch):
     open_tab("playground")
     page.locator("#pg-send", has_text="Send").wait_for()
     number = page.locator("#pg-max-new input[type=number]")
@@ -67,7 +67,19 @@ def test_enter_sends_and_clear_empties_the_token_view(page, open_tab, smollm):
     page.locator("#pg-prob-plot").get_by_text("position and token").first.wait_for(timeout=30_000)
     assert "-5" not in page.locator("#pg-prob-plot").inner_text()
 
+    # On a ZeroGPU Space whose visitor's quota is spent, the reply comes from the CPU and says so once.
+    request.getfixturevalue("zerogpu_quota_spent")  # the outside `spaces` package refuses from now on
+    from apps.space import zerogpu
+
+    monkeypatch.setattr(zerogpu, "_lent", zerogpu.lend())  # the server's reply function under that `spaces`
+    page.locator("#pg-regen").click()
+    page.wait_for_function("() => { const s = document.querySelector('#pg-stats').innerText;"
+                           " return s.includes('comes from the CPU') && s.includes('tokens/s'); }", timeout=120_000)
+    assert page.get_by_text("this reply comes from the CPU").count() >= 2  # the toast, and the stats line
+    assert page.locator("#pg-chat [data-testid='bot']").last.inner_text().strip()
+
     page.locator("#pg-clear").click()
     page.wait_for_function("() => !document.querySelector('#pg-prompt-tokens .tok')", timeout=30_000)
     assert page.locator("#pg-reply-tokens .tok").count() == 0
     assert page.locator("#pg-chat [data-testid='user']").count() == 0
+

@@ -1,9 +1,10 @@
 """ZeroGPU's per-call path (apps/space/zerogpu.py): what runs inside the lent call is the lab's own
 generation on the worker's copy of the model, so its greedy reply equals the shared engine's; the
-time asked of the visitor's quota follows the reply's length; the Space says training runs on CPU."""
+time asked of the visitor's quota follows the reply's length; a spent quota gives a CPU reply that
+says so once; the Space says what runs on a lent GPU. Only the outside `spaces` package is faked."""
 import pytest
 
-from apps.models.generation import GenerationConfig, collect, generate
+from apps.models.generation import GenerationConfig, collect, generate, start
 from apps.space import mode, zerogpu
 
 
@@ -32,9 +33,28 @@ def test_quota_time_follows_the_reply_length():
     assert 15 <= short < long <= 120 and beams > zerogpu.duration("m", "hi", GenerationConfig(max_new_tokens=64))
 
 
-def test_a_zerogpu_space_says_runs_train_on_cpu(monkeypatch, tmp_path):
+def test_a_zerogpu_space_says_what_borrows_a_gpu(monkeypatch, tmp_path):
     from spaces.config import Config  # the spaces package's own switch (SPACES_ZERO_GPU on a Space)
 
     monkeypatch.setattr(Config, "zero_gpu", True)
     keys = mode.notices({"SPACE_ID": "me/lab", "LLMLAB_HOME": str(tmp_path), "LLMLAB_DURABLE": "1"})
     assert "space.zerogpu_training" in keys and "space.cpu_only" not in keys
+
+
+@pytest.fixture
+def spent_quota(zerogpu_quota_spent, monkeypatch, worker_state):
+    monkeypatch.setattr(zerogpu, "_lent", zerogpu.lend())  # declared again under the refusing `spaces`
+
+
+def test_a_spent_quota_replies_from_cpu_and_says_so_once(smollm, spent_quota):
+    cfg = GenerationConfig(do_sample=False, max_new_tokens=10)
+    prompt = [{"role": "user", "content": "Name a fruit."}]
+    cpu = generate(smollm, prompt, cfg)  # plain callers (generate, /v1, Arena, RAG) see only the reply
+    events = list(start(smollm, prompt, cfg).events())
+    notices = [e for e in events if isinstance(e, zerogpu.OnCpu)]
+    assert events[0] == zerogpu.OnCpu() and len(notices) == 1  # before the first token, once per reply
+    assert events[-1].result.text == cpu.text and cpu.tokens and all(hasattr(e, "text") for e in events[1:])
+    from apps.i18n import t
+
+    zh, en = t(notices[0].key, "zh"), t(notices[0].key, "en")
+    assert "CPU" in zh and "额度" in zh and "quota" in en and zh != en
