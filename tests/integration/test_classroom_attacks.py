@@ -207,6 +207,11 @@ def test_reusing_a_session_hash_gives_nothing(lab):
         assert not ok and out == "HTTP 401"
     r = thief.http.get("/gradio_api/queue/data", params={"session_hash": ann.session_hash})
     assert r.status_code == 401
+    # Gradio's deep link copies a session's component values (her page as she left it) into a link
+    r = thief.http.get("/gradio_api/deep_link", params={"session_hash": ann.session_hash})
+    assert r.status_code == 401
+    r = ann.http.get("/gradio_api/deep_link", params={"session_hash": ann.session_hash})
+    assert r.status_code == 200 and r.json()  # her own: every component, made on demand (ui.LazySessionState)
     r = thief.http.post("/gradio_api/cancel", json={"session_hash": ann.session_hash, "fn_index": save["id"],
                                                     "event_id": "x"})
     assert r.status_code == 401  # Gradio's own cancel route checks no one: the lab's gate does
