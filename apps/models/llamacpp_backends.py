@@ -81,7 +81,7 @@ class Runner:
     def reset(self) -> None:
         self.truncate(0)
 
-    def tokens_text(self, ids) -> str:  # noqa: D401 - convenience for the module's own check
+    def tokens_text(self, ids) -> str:
         return self.detokenize(list(ids), special=True).decode("utf-8", "replace")
 
 
@@ -130,7 +130,7 @@ _SIGNATURES = {  # name: (restype, argtypes), as in the pinned version's llama.h
 _CTX, _BATCH, _UBATCH, _SEQ_MAX, _THREADS, _THREADS_BATCH = 0, 1, 2, 3, 7, 8
 _CTX_DEFAULTS = {_BATCH: 2048, _UBATCH: 512, _SEQ_MAX: 1}
 _LOG = C.CFUNCTYPE(None, C.c_int, C.c_char_p, C.c_void_p)
-_lib, _lib_lock = None, threading.Lock()
+_lib, _quiet, _lib_lock = None, None, threading.Lock()
 
 
 def _library():
