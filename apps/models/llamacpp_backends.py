@@ -230,7 +230,7 @@ class XLlama(Runner):
             arr = (_I32 * len(chunk))(*chunk)
             code = self.L.llama_decode(self.ctx, self.L.llama_batch_get_one(arr, len(chunk)))
             if code != 0:
-                self.truncate(len(self.tokens))  # what was decoded before the failure stays consistent
+                self.truncate(0)  # start clean rather than trust a half-written cache
                 raise RuntimeError(f"llama_decode returned {code}")
             self.tokens += chunk
 

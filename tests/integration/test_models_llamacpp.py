@@ -127,6 +127,17 @@ def test_v1_serves_the_gguf(lab_api, llama_lm):
     assert text == generate(llama_lm, [{"role": "user", "content": "Hi"}], GenerationConfig(max_new_tokens=8)).text
 
 
+def test_the_binding_is_chosen_by_what_is_installed_and_llmlab_llama(monkeypatch):
+    installed = {name: llamacpp_backends._installed(mod) for name, mod in llamacpp_backends._MODULES.items()}
+    monkeypatch.delenv("LLMLAB_LLAMA", raising=False)
+    assert llamacpp_backends.backend() == next((n for n in ("xllamacpp", "llama-cpp-python") if installed[n]), None)
+    for name in installed:
+        monkeypatch.setenv("LLMLAB_LLAMA", name)
+        assert llamacpp_backends.backend() == (name if installed[name] else None)
+    monkeypatch.setenv("LLMLAB_LLAMA", "off")
+    assert llamacpp_backends.backend() is None and not llamacpp.available()
+
+
 def test_another_llama_h_is_refused_before_it_is_used():
     """xllamacpp's structs are opaque to ctypes: a version whose defaults sit elsewhere must not load."""
     pinned = [512, 2048, 512, 1, 0, 0, 1, 4, 4] + [0] * 7
