@@ -3,6 +3,7 @@ bench/load.py compare the lab's engines against.
 
 - xllamacpp: llama-server's loop, in C++, called in process (`Server.handle_chat_completions`);
   the speed is llama.cpp's own timing of the decoded tokens (`timings.predicted_per_second`).
+  (The server also listens on a random 127.0.0.1 port while it lives; its log goes to stderr.)
 - llama-cpp-python: `create_chat_completion(stream=True)` (a Python loop around llama.cpp's
   sampler), first streamed token to last.
 
