@@ -6,11 +6,12 @@ For one registry GGUF model, greedy decode of one chat prompt, median of --runs:
 - lab_torch: `generate()` on the model dequantised to fp32 (the lab's batching engine, one stream);
 - lab_llama_cpp: `generate()` on "<model>@llama.cpp" (apps/models/llamacpp.py: llama.cpp's forward pass,
   the lab's token choice and per-token log-probabilities with top-5 alternatives);
-- llama_cpp_native: llama-cpp-python's own `create_chat_completion(stream=True)` (no log-probabilities),
+- llama_cpp_native: llama.cpp's own loop through the same binding (bench/llama_native.py: xllamacpp's
+  in-process llama-server, or llama-cpp-python's `create_chat_completion`; no log-probabilities),
   to show what the lab's per-token loop costs on top of llama.cpp.
-Decode tokens/s exclude the prompt (first token to last); memory: the fp32 weights vs the GGUF file
-plus its KV cache. Without llama-cpp-python (optional: `make llama`) only the PyTorch column is
-measured and the report says so.
+Decode tokens/s exclude the prompt; memory: the fp32 weights vs the GGUF file plus its KV cache.
+Without a llama.cpp binding only the PyTorch column is measured and the report says so.
+`--backend` picks the binding (else LLMLAB_LLAMA, else xllamacpp where installed).
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ import json
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,27 +42,15 @@ def _lab(name: str, tokens: int, runs: int) -> dict:
             "tokens": results[0].completion_tokens, "memory_mb": lm.nbytes >> 20, "text": results[0].text[:80]}
 
 
-def _native(lm, tokens: int, runs: int) -> dict:
-    llm = lm.model.llm
-    speeds = []
-    for _ in range(runs):
-        llm.reset()
-        first, n = None, 0
-        for _chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}], max_tokens=tokens,
-                                                 temperature=0, stream=True):
-            n += 1
-            first = first or time.perf_counter()
-        speeds.append((n - 1) / (time.perf_counter() - first) if n > 1 and first else 0.0)
-    llm.reset()
-    return {"decode_tok_s": round(statistics.median(speeds), 2)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m-instruct", help="a registry GGUF model")
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per run")
     parser.add_argument("--runs", type=int, default=3, help="runs per engine (median)")
+    parser.add_argument("--backend", choices=["xllamacpp", "llama-cpp-python"], help="llama.cpp binding")
     args = parser.parse_args()
+    if args.backend:
+        os.environ["LLMLAB_LLAMA"] = args.backend
     from apps.models import llamacpp
     from apps.models.registry import resolve
 
@@ -72,13 +60,14 @@ def main() -> None:
               "tokens": args.tokens, "runs": args.runs}
     report["lab_torch"] = _lab(args.model, args.tokens, args.runs)
     if not llamacpp.available():
-        report["llama_cpp"] = "not installed (optional: make llama)"
+        report["llama_cpp"] = "no llama.cpp binding installed (xllamacpp: make install)"
     else:
-        ref = args.model + llamacpp.SUFFIX
-        report["lab_llama_cpp"] = _lab(ref, args.tokens, args.runs)
-        from apps.models import default_cache
+        from bench.llama_native import decode_tok_s
 
-        report["llama_cpp_native"] = _native(default_cache().get(ref), args.tokens, args.runs)
+        ref = args.model + llamacpp.SUFFIX
+        report["lab_llama_cpp"] = {"backend": llamacpp.llamacpp_backends.backend(),
+                                   **_lab(ref, args.tokens, args.runs)}
+        report["llama_cpp_native"] = decode_tok_s(str(llamacpp.file_of(llamacpp.resolve(ref))), args.tokens, args.runs)
         torch_speed = report["lab_torch"]["decode_tok_s"]
         report["llama_cpp_vs_torch"] = round(report["lab_llama_cpp"]["decode_tok_s"] / torch_speed, 2)
         report["lab_loop_vs_native"] = round(report["lab_llama_cpp"]["decode_tok_s"]

@@ -10,8 +10,9 @@ greedy chat with a long-answer prompt (so replies run to max tokens) through
 - ui: the Playground's Gradio chat API (`/gradio_api/call/chat`, the endpoint gradio_client uses).
 Per run: aggregate tokens/s (all tokens / wall time), time to first token p50/p95, per-client tokens/s
 p50, refused (HTTP 429) and failed counts, and the ratio to a lone stream of the same run.
---single adds single-stream decode tokens/s of the lab's engine in this process and, when
-llama-cpp-python is installed, of llama.cpp on the same GGUF (greedy, same prompt and length).
+--single adds single-stream decode tokens/s of the lab's engine in this process and, where a llama.cpp
+binding is installed (xllamacpp comes with make install), of the lab's llama.cpp engine ("m@llama.cpp")
+and of llama.cpp's own loop (bench/llama_native.py) on the same GGUF (greedy, same prompt and length).
 Loopback only; every loop is bounded by the client counts given. Prints JSON.
 """
 from __future__ import annotations
@@ -30,6 +31,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as `python bench/load.py`, bench/ comes first on sys.path and bench/gguf.py would shadow the `gguf`
+# package that the llama.cpp engine reads headers with: drop it, and import bench.llama_native from ROOT.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
 MODEL = "smollm2-135m-instruct"
 PROMPT = "Write a long, detailed story about a dragon who learns to read. Use many paragraphs."
 
@@ -162,24 +167,24 @@ def single_stream(tokens: int) -> dict:
         out[f"lab_{dtype}_decode_tok_s"] = round(statistics.median(r.tokens_per_s for r in runs), 2)
     lab = out["lab_fp32_decode_tok_s"]
     out["lab_tokens"] = runs[0].completion_tokens
-    try:
-        from llama_cpp import Llama
-    except ImportError:
-        out["llama_cpp"] = "not installed (optional: see the README, One engine for the whole class)"
+    from apps.models import llamacpp
+    from bench.llama_native import decode_tok_s
+
+    if not llamacpp.available():
+        out["llama_cpp"] = "no llama.cpp binding installed (xllamacpp: make install)"
         return out
-    llm = Llama(model_path=str(gguf_path(resolve(MODEL))), n_ctx=2048, n_threads=os.cpu_count(), verbose=False,
-                logits_all=False)
-    speeds = []
-    for _ in range(3):
-        first, n = None, 0
-        for _chunk in llm.create_chat_completion(messages=[{"role": "user", "content": PROMPT}], max_tokens=tokens,
-                                                 temperature=0, stream=True):
-            n += 1
-            first = first or time.perf_counter()
-        speeds.append((n - 1) / (time.perf_counter() - first) if n > 1 else 0.0)
-    out["llama_cpp_decode_tok_s"] = round(statistics.median(speeds), 2)
+    # the lab's own llama.cpp engine ("m@llama.cpp": llama.cpp's forward pass, the lab's token choice)
+    ref = default_cache().get(MODEL + llamacpp.SUFFIX)
+    generate(ref, "warm up", GenerationConfig(max_new_tokens=4))
+    runs = [generate(ref, PROMPT, GenerationConfig(max_new_tokens=tokens)) for _ in range(3)]
+    out["lab_llama_cpp_engine_decode_tok_s"] = round(statistics.median(r.tokens_per_s for r in runs), 2)
+    native = decode_tok_s(str(gguf_path(resolve(MODEL))), tokens, 3, threads=llamacpp._threads())
+    out["llama_cpp_backend"] = native["backend"]
+    out["llama_cpp_decode_tok_s"] = native["decode_tok_s"]
     out["lab_vs_llama_cpp"] = round(lab / out["llama_cpp_decode_tok_s"], 3)
     out["lab_bf16_vs_llama_cpp"] = round(out["lab_bf16_decode_tok_s"] / out["llama_cpp_decode_tok_s"], 3)
+    out["lab_llama_cpp_engine_vs_llama_cpp"] = round(out["lab_llama_cpp_engine_decode_tok_s"]
+                                                     / out["llama_cpp_decode_tok_s"], 3)
     return out
 
 

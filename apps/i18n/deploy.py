@@ -2,10 +2,11 @@
 STRINGS = {
     # llama.cpp engine (apps/models/llamacpp.py)
     "llama.not_installed": (
-        "没有安装 llama.cpp 引擎（llama-cpp-python，可选）。在项目根目录运行 `make llama` 安装（需编译几分钟）；"
-        "内置模型不需要它，可直接用实验室自己的引擎运行。",
-        "The llama.cpp engine (llama-cpp-python, optional) is not installed. Run `make llama` in the project "
-        "folder to install it (it compiles for a few minutes); the built-in models run on the lab's own engine without it.",
+        "没有可用的 llama.cpp 引擎：`make install` 会装上预编译的 xllamacpp（若设了 LLMLAB_LLAMA=off 请去掉）；"
+        "也可以运行 `make llama` 编译 llama-cpp-python（需几分钟）。内置模型不需要它，可直接用实验室自己的引擎运行。",
+        "No llama.cpp engine is available: `make install` brings the prebuilt xllamacpp (unset LLMLAB_LLAMA=off if "
+        "you set it), or run `make llama` to compile llama-cpp-python (a few minutes). The built-in models run on "
+        "the lab's own engine without it.",
     ),
     "llama.corrupt": (
         "文件 {path} 不是有效的 GGUF 模型（可能下载不完整或已损坏）：{reason}",

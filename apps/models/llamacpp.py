@@ -1,6 +1,6 @@
-"""An optional second engine: GGUF files run by llama.cpp (`llama-cpp-python`), quantised as they are.
+"""A second engine: GGUF files run by llama.cpp, quantised as they are.
 
-    make llama                                   # the optional install step (compiles for minutes)
+    make install                                 # brings xllamacpp (prebuilt); `make llama` adds llama-cpp-python
     llmlab chat --model smollm2-135m-instruct@llama.cpp
     llmlab chat --model ~/models/qwen2.5-7b-instruct-q4_k_m.gguf
     LLMLAB_GGUF=~/models/qwen2.5-7b-instruct-q4_k_m.gguf llmlab api   # served as "<stem>@llama.cpp"
@@ -19,12 +19,14 @@ stop strings, cancel and per-token log-probabilities with top-k alternatives fro
 distribution that the token view shows for PyTorch models. One llama.cpp context holds one
 sequence, so requests run one at a time (fair order, the same queue limits and 429); the prompt
 prefix shared with the previous request (a multi-turn chat) is kept in the KV cache.
+
+The binding (prebuilt xllamacpp, or a compiled llama-cpp-python) sits behind the small runner
+interface of apps/models/llamacpp_backends.py; this module does not know which one it drives.
 """
 from __future__ import annotations
 
 import atexit
 import dataclasses
-import importlib.util
 import os
 import threading
 import time
@@ -36,6 +38,7 @@ import numpy as np
 import torch
 
 from apps.errors import LabError
+from apps.models import llamacpp_backends
 from apps.models.batching import IDLE_EXIT_S, BatchEngine
 from apps.models.registry import BASE, CHAT, ModelSpec
 
@@ -46,14 +49,9 @@ OVERHEAD = 1.10  # compute buffers and the runtime on top of weights + KV cache 
 
 
 def available() -> bool:
-    """Is llama-cpp-python installed (and not turned off with LLMLAB_LLAMA=off)? Checked without
+    """Is a llama.cpp binding installed (and not turned off with LLMLAB_LLAMA=off)? Checked without
     importing it: the import loads a C library."""
-    if (os.environ.get("LLMLAB_LLAMA") or "").lower() in ("0", "off", "no", "false"):
-        return False
-    try:
-        return importlib.util.find_spec("llama_cpp") is not None
-    except (ImportError, ValueError):
-        return False
+    return llamacpp_backends.backend() is not None
 
 
 def is_ref(name: str) -> bool:
@@ -166,44 +164,43 @@ def describe(p: dict, lang: str = "en") -> str:
 
 class GGUFTokenizer:
     """The parts of a transformers tokenizer that apps.models.generation uses, over llama.cpp's own
-    vocabulary and the GGUF's chat template, so prompts tokenise exactly as llama.cpp reads them."""
+    vocabulary and the GGUF's chat template (rendered by transformers' own Jinja code), so prompts
+    tokenise exactly as llama.cpp reads them. `llm`: a llamacpp_backends runner."""
 
     unk_token_id = None
     pad_token_id = None
 
     def __init__(self, llm, template: str | None, n_ctx: int):
         self.llm, self.chat_template, self.model_max_length = llm, template, n_ctx
-        m = llm._model
-        self.bos_token_id, self._add_bos = m.token_bos(), m.add_bos_token()
-        self.eos_token_id = sorted({i for i in (m.token_eos(), m.token_eot()) if i is not None and i >= 0})
-        self._formatter = None
-        if template:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            self._formatter = Jinja2ChatFormatter(template, eos_token=m.token_get_text(m.token_eos()),
-                                                  bos_token=m.token_get_text(m.token_bos()))
+        self.bos_token_id, self._add_bos, self.eos_token_id = llm.bos, llm.add_bos, list(llm.eos_ids)
+        first_eos = llm.eos_ids[0] if llm.eos_ids else -1
+        self._specials = {"bos_token": llm.token_text(llm.bos) if llm.bos >= 0 else "",
+                          "eos_token": llm.token_text(first_eos) if first_eos >= 0 else ""}
 
     def __call__(self, text: str, add_special_tokens: bool = True) -> dict:
-        ids = self.llm.tokenize(text.encode("utf-8"), add_bos=add_special_tokens and self._add_bos, special=True)
-        return {"input_ids": ids}
+        return {"input_ids": self.llm.tokenize(text, add_bos=add_special_tokens and self._add_bos, special=True)}
 
     def apply_chat_template(self, messages, tokenize: bool = False, add_generation_prompt: bool = True) -> str:
-        prompt = self._formatter(messages=messages).prompt
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        rendered, _ = render_jinja_template([messages], chat_template=self.chat_template,
+                                            add_generation_prompt=add_generation_prompt, **self._specials)
+        prompt = rendered[0]
         return prompt if tokenize is False else self(prompt, add_special_tokens=False)["input_ids"]
 
     def decode(self, ids, skip_special_tokens: bool = False) -> str:
         return self.llm.detokenize(list(ids), special=not skip_special_tokens).decode("utf-8", errors="replace")
 
     def convert_ids_to_tokens(self, ids):
-        return [self.llm._model.token_get_text(int(i)) for i in ids]
+        return [self.llm.token_text(int(i)) for i in ids]
 
     def convert_tokens_to_ids(self, token: str):
-        ids = self.llm.tokenize(token.encode("utf-8"), add_bos=False, special=True)
-        return ids[0] if len(ids) == 1 and self.llm._model.token_get_text(ids[0]) == token else None
+        ids = self.llm.tokenize(token, add_bos=False, special=True)
+        return ids[0] if len(ids) == 1 and self.llm.token_text(ids[0]) == token else None
 
 
 class LlamaModule:
-    """What `lm.model` is for this engine: the llama.cpp context and a config with its context size."""
+    """What `lm.model` is for this engine: the runner (`llm`) and a config with its context size."""
 
     generation_config = None
 
@@ -223,26 +220,22 @@ class LlamaEngine(BatchEngine):
 
     def __init__(self, lm):
         super().__init__(lm, max_batch=1, dtype="fp32")
-        self.llm = lm.model.llm
-        self.n_vocab = self.llm.n_vocab()
+        self.llm = lm.model.llm  # a llamacpp_backends runner
 
     def _logits(self) -> torch.Tensor:
         """The last evaluated position's logits: float32 (1, V), copied out of llama.cpp's buffer."""
-        raw = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.n_vocab,))
-        return torch.from_numpy(raw.copy())[None]
+        return torch.from_numpy(self.llm.logits())[None]
 
     def _prefill(self, ids: list[int]) -> torch.Tensor:
         llm = self.llm
         keep = 0
-        if not (getattr(llm, "_is_recurrent", False) or getattr(llm, "_is_hybrid", False)):
-            cached = llm.input_ids[: llm.n_tokens].tolist()
+        if not llm.recurrent:
+            cached = llm.tokens
             while keep < min(len(cached), len(ids)) and cached[keep] == ids[keep]:
                 keep += 1
             keep = min(keep, len(ids) - 1)  # at least one token to evaluate: its logits pick the reply
-        if keep == 0:
-            llm.reset()
-        llm.n_tokens = keep
-        llm.eval(ids[keep:])  # drops the KV cache past `keep` first
+        keep = llm.truncate(keep)
+        llm.eval(ids[keep:])
         return self._logits()
 
     def _loop(self) -> None:
@@ -310,16 +303,13 @@ def load(spec: ModelSpec, n_ctx: int | None = None):
         raise LabError("llama.too_big", name=spec.name, need=p["need_mb"], avail=p["available_mb"],
                        file=p["file_mb"], kv=p["kv_mb"], ctx=p["n_ctx"])
     started = time.perf_counter()
-    from llama_cpp import Llama
-
     with _LOAD_LOCK:
         try:
-            llm = Llama(model_path=str(path), n_ctx=p["n_ctx"], n_batch=512, n_threads=_threads(),
-                        n_gpu_layers=-1, logits_all=False, verbose=False)
+            llm = llamacpp_backends.open_gguf(str(path), n_ctx=p["n_ctx"], n_threads=_threads())
         except (ValueError, RuntimeError, OSError) as exc:
             raise LabError("llama.corrupt", path=path.name, reason=str(exc)[:200]) from exc
     _LOADED.add(llm)
-    template = llm.metadata.get("tokenizer.chat_template")
+    template = llm.chat_template
     kind = CHAT if template and spec.kind != BASE else BASE
     tokenizer = GGUFTokenizer(llm, template if kind == CHAT else None, p["n_ctx"])
     lm = LoadedModel(spec=spec, model=LlamaModule(llm, p["n_ctx"]), tokenizer=tokenizer, device="cpu",
@@ -332,7 +322,7 @@ def load(spec: ModelSpec, n_ctx: int | None = None):
 @atexit.register
 def _close_all() -> None:
     """Stop the engines' threads, then free the contexts while the C library is still there (else
-    llama-cpp-python's __del__ fails noisily at interpreter exit)."""
+    llama-cpp-python's __del__ fails noisily at interpreter exit; xllamacpp's contexts are ours to free)."""
     from apps.models.batching import _stop_all
 
     _stop_all()

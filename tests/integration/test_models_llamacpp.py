@@ -1,8 +1,9 @@
-"""The optional llama.cpp engine (apps/models/llamacpp.py) on the shipped SmolLM2 GGUF.
+"""The llama.cpp engine (apps/models/llamacpp.py, llamacpp_backends.py) on the shipped SmolLM2 GGUF.
 
-Tests that run llama.cpp skip where llama-cpp-python is not installed (CI: it is an optional,
-compiled install, `make llama`) and say so; the checks made before loading (a corrupt file, a model
-that does not fit, the engine missing) run everywhere.
+It runs on whichever binding is installed: xllamacpp (prebuilt, in requirements.txt: so in CI) or
+llama-cpp-python (`make llama`). Where both are, the two are compared. Tests that run llama.cpp skip
+where neither is installed and say so; the checks made before loading (a corrupt file, a model that
+does not fit, the engine missing) run everywhere.
 """
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import threading
 import pytest
 
 from apps.errors import LabError
-from apps.models import llamacpp
+from apps.models import llamacpp, llamacpp_backends
 from apps.models.generation import GenerationConfig, generate, start
 
 NEEDS_LLAMA = pytest.mark.skipif(not llamacpp.available(),
-                                 reason="llama-cpp-python is not installed (optional engine: `make llama`)")
+                                 reason="no llama.cpp binding installed (xllamacpp: `make install`)")
 REF = "smollm2-135m-instruct@llama.cpp"
 
 
@@ -61,7 +62,8 @@ def test_engine_turned_off_says_how_to_install(monkeypatch):
     monkeypatch.setenv("LLMLAB_LLAMA", "off")
     with pytest.raises(LabError) as err:
         llamacpp.load(llamacpp.resolve(REF))
-    assert err.value.key == "llama.not_installed" and "make llama" in err.value.message("en")
+    assert err.value.key == "llama.not_installed" and "make install" in err.value.message("en")
+    assert "make llama" in err.value.message("zh")
     assert llamacpp.served_ids() == []
 
 
@@ -123,3 +125,56 @@ def test_v1_serves_the_gguf(lab_api, llama_lm):
                                             max_tokens=8, temperature=0, stream=True)
     text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
     assert text == generate(llama_lm, [{"role": "user", "content": "Hi"}], GenerationConfig(max_new_tokens=8)).text
+
+
+def test_the_binding_is_chosen_by_what_is_installed_and_llmlab_llama(monkeypatch):
+    installed = {name: llamacpp_backends._installed(mod) for name, mod in llamacpp_backends._MODULES.items()}
+    monkeypatch.delenv("LLMLAB_LLAMA", raising=False)
+    assert llamacpp_backends.backend() == next((n for n in ("xllamacpp", "llama-cpp-python") if installed[n]), None)
+    for name in installed:
+        monkeypatch.setenv("LLMLAB_LLAMA", name)
+        assert llamacpp_backends.backend() == (name if installed[name] else None)
+    monkeypatch.setenv("LLMLAB_LLAMA", "off")
+    assert llamacpp_backends.backend() is None and not llamacpp.available()
+
+
+def test_another_llama_h_is_refused_before_it_is_used():
+    """xllamacpp's structs are opaque to ctypes: a version whose defaults sit elsewhere must not load."""
+    pinned = [512, 2048, 512, 1, 0, 0, 1, 4, 4] + [0] * 7
+    llamacpp_backends._check_layout(pinned, threads_default=4)
+    older = [512, 2048, 512, 1, 4, 4, 0, 0, 0] + [0] * 7  # n_threads right after n_seq_max
+    with pytest.raises(RuntimeError, match="requirements.txt"):
+        llamacpp_backends._check_layout(older, threads_default=4)
+
+
+@pytest.mark.skipif(not all(llamacpp_backends._installed(m) for m in llamacpp_backends._MODULES.values()),
+                    reason="needs both xllamacpp and llama-cpp-python (`make llama`)")
+def test_both_bindings_read_the_gguf_alike():
+    import numpy as np
+
+    path = str(llamacpp.file_of(llamacpp.resolve(REF)))
+    seen = {}
+    for cls in (llamacpp_backends.XLlama, llamacpp_backends.PyLlama):
+        runner = cls(path, n_ctx=256, n_threads=1)
+        ids = runner.tokenize("<|im_start|>user\nHi 你好<|im_end|>\n", add_bos=runner.add_bos, special=True)
+        runner.eval(ids)
+        first = runner.logits()
+        out = []
+        for _ in range(6):
+            out.append(int(runner.logits().argmax()))
+            runner.eval(out[-1:])
+        kept = runner.truncate(len(ids))  # back to the prompt: the same next-token logits
+        runner.eval(out[:1])
+        again = runner.logits()
+        runner.truncate(len(ids) - 1)
+        runner.eval(ids[-1:])
+        np.testing.assert_allclose(runner.logits(), first, atol=1e-3)
+        seen[cls.backend] = (ids, out, first, kept, runner.eos_ids, runner.chat_template,
+                             runner.detokenize(ids, special=True), again)
+        runner.close()
+    (ids_x, out_x, first_x, kept_x, eos_x, tmpl_x, text_x, _), (ids_p, out_p, first_p, kept_p, eos_p, tmpl_p, text_p, _) \
+        = seen.values()
+    assert ids_x == ids_p and out_x == out_p and eos_x == eos_p and tmpl_x == tmpl_p and text_x == text_p
+    assert kept_x == kept_p == len(ids_x)
+    # two llama.cpp builds (different kernels, versions): close logits, not bit-equal (measured: 2.5%)
+    assert np.abs(first_x - first_p).max() < 0.05 * np.abs(first_p).max()
