@@ -63,6 +63,24 @@ def offline_context(browser):
     return context
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, its report also says what the page showed: the toasts on screen
+    (a handler's refusal), the language that landed and the Gradio calls still in flight. A CI
+    failure otherwise only says which locator never appeared."""
+    report = (yield).get_result()
+    pg = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    if pg is None or pg.is_closed():
+        return
+    try:
+        seen = pg.evaluate("""() => ({lang: document.body.dataset.labLang || null,
+            toasts: [...document.querySelectorAll('.toast-body')].map((e) => e.innerText.trim())})""")
+        seen["calls_in_flight"] = len(pg.context.flying)
+        report.sections.append(("what the page showed", repr(seen)))
+    except Exception as exc:  # noqa: BLE001 - a page that cannot answer: the report says so
+        report.sections.append(("what the page showed", f"(page did not answer: {exc})"))
+
+
 @pytest.fixture
 def new_context(browser):
     """new_context() -> an offline_context of its own (several users in one test)."""

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.arena.store import VoteStore
+from tests.browser.conftest import wait_quiet
 
 pytestmark = pytest.mark.browser
 POOL = "smollm2-135m-instruct\nsmollm2-135m-instruct@creative"
@@ -22,9 +23,14 @@ def test_blind_battle_vote_leaderboard_export(open_tab, smollm, tmp_path, monkey
     p.locator("#arena-battle-tab-button").click()
     # a small pool so the battle uses the already-loaded chat model
     p.locator("#tab-arena button", has_text="Contestants").first.click()
-    p.locator("#arena-pool textarea").fill(POOL)
+    box = p.locator("#arena-pool textarea")
+    box.fill(POOL)
+    wait_quiet(p)  # a page-load event answering late would set the class's pool over what was typed
+    expect(box).to_have_value(POOL)
     p.locator("#arena-pool-apply").click()
-    p.locator("#arena-pool-status").get_by_text("2 contestants").wait_for()
+    status = p.locator("#arena-pool-status")
+    expect(status).to_contain_text("contestants")
+    expect(status).to_contain_text("2 contestants")
 
     tokens = p.locator("#arena-max-new input[type=number]")
     tokens.fill("8")
