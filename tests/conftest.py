@@ -1,8 +1,11 @@
 """Shared fixtures: each real model is loaded once per test session, from the one process cache."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 
@@ -10,6 +13,16 @@ import pytest
 import torch
 
 torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+
+# What users make (runs, RAG indexes, votes, progress, classes) goes to a folder of this test session,
+# never to the developer's own (~/.cache/llmlab, ./runs): the suite once saved its RAG index over theirs.
+# Set at import, before any app or live server reads its paths; converted models stay shared (speed).
+_STATE = tempfile.mkdtemp(prefix="llmlab-tests-")
+atexit.register(shutil.rmtree, _STATE, True)  # pytest_unconfigure removes it too: it leaves by os._exit
+os.environ.update({"LLMLAB_RUNS": os.path.join(_STATE, "runs"), "LLMLAB_INDEXES": os.path.join(_STATE, "indexes"),
+                   "LLMLAB_ARENA_DB": os.path.join(_STATE, "arena.db"),
+                   "LLMLAB_PROGRESS_DB": os.path.join(_STATE, "progress.db"),
+                   "LLMLAB_CLASS_DB": os.path.join(_STATE, "class.db")})
 
 
 @pytest.fixture(scope="session")
@@ -145,6 +158,7 @@ def pytest_unconfigure(config):
         return
     sys.stdout.flush()
     sys.stderr.flush()
+    shutil.rmtree(_STATE, ignore_errors=True)
     os._exit(int(session.exitstatus))
 
 
