@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 from apps.deploy.export import ExportConfig, export  # noqa: E402
 from apps.deploy.trial import serve_app  # noqa: E402
 from apps.deploy.wheelhouse import build  # noqa: E402
-from apps.models.loading import lab_home  # noqa: E402
+from apps.storage import lab_home  # noqa: E402
 
 FACT = "The Zorblax Club meets every Tuesday in the old library."
 QUESTION = "When does the Zorblax Club meet?"

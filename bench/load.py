@@ -178,7 +178,7 @@ def single_stream(tokens: int) -> dict:
     generate(ref, "warm up", GenerationConfig(max_new_tokens=4))
     runs = [generate(ref, PROMPT, GenerationConfig(max_new_tokens=tokens)) for _ in range(3)]
     out["lab_llama_cpp_engine_decode_tok_s"] = round(statistics.median(r.tokens_per_s for r in runs), 2)
-    native = decode_tok_s(str(gguf_path(resolve(MODEL))), tokens, 3, threads=llamacpp._threads())
+    native = decode_tok_s(str(gguf_path(resolve(MODEL))), tokens, 3)  # with the engine's own thread count
     out["llama_cpp_backend"] = native["backend"]
     out["llama_cpp_decode_tok_s"] = native["decode_tok_s"]
     out["lab_vs_llama_cpp"] = round(lab / out["llama_cpp_decode_tok_s"], 3)

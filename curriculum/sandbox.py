@@ -96,7 +96,7 @@ def _sandbox_uid() -> int:
 
 def private_dirs() -> list[Path]:
     """The lab's folders that hold users' data (existing ones only)."""
-    from apps.models.loading import lab_home
+    from apps.storage import lab_home
 
     env = os.environ.get
     found = [lab_home(), Path(env("LLMLAB_RUNS", "runs")), Path(env("LLMLAB_INDEXES") or lab_home() / "indexes"),

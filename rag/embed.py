@@ -56,7 +56,7 @@ class Embedder:
     def __init__(self, name: str = DEFAULT_EMBEDDER, cache=None, batch_size: int = 32,
                  cache_dir: str | Path | None = None):
         from apps.models import default_cache
-        from apps.models.loading import lab_home
+        from apps.storage import lab_home
 
         spec = check_embedder(name)
         self.name = spec.name

@@ -54,14 +54,15 @@ def hub_params(hub_id: str) -> int | None:
 
 
 def param_count(spec: ModelSpec) -> int | None:
-    from apps.models import loading, registry
+    from apps.models import registry
+    from apps.storage import lab_home
 
     if spec.source == "gguf":
-        converted = loading.lab_home() / "models" / spec.name
+        converted = lab_home() / "models" / spec.name
         if (converted / "config.json").exists():
             return folder_params(converted)
         source = registry.package_dir(spec.gguf_package) / spec.gguf_file if spec.gguf_package else \
-            loading.lab_home() / "gguf" / spec.gguf_file
+            lab_home() / "gguf" / spec.gguf_file
         return gguf_params(source) if source.exists() else None
     if spec.source == "package-folder":
         return folder_params(registry.package_dir(spec.folder_package) / "model")

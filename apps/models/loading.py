@@ -30,7 +30,7 @@ from apps.errors import LabError
 from apps.models import footprint, registry
 from apps.models.registry import CHAT, EMBEDDING, ModelSpec
 from apps.security import model_policy
-from apps.storage import lab_home  # noqa: F401 - also imported from here by callers and tests
+from apps.storage import lab_home
 
 QUANT_CONFIG = "llmlab_quantization.json"  # marks a folder saved by apps.quantize.store
 

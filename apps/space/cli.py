@@ -9,7 +9,6 @@ Bad input exits 2 with a message (LLMLAB_LANG=zh for Chinese).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from apps.errors import LabError
 

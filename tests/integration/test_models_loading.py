@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from apps.errors import LabError
-from apps.models.loading import ModelCache, lab_home, load_model
+from apps.models.loading import ModelCache, load_model
+from apps.storage import lab_home
 
 
 def test_gguf_models_are_cached_as_plain_safetensors(smollm, gemma):

@@ -219,7 +219,7 @@ def test_loopback_base_url_refused_in_classroom_mode(lab, listener, monkeypatch)
 
 
 def test_typed_hub_id_and_folder_refused_in_classroom_mode(lab, cache, monkeypatch):
-    from apps.models.loading import lab_home
+    from apps.storage import lab_home
 
     monkeypatch.setenv("LLMLAB_MODE", "classroom")
     index = fn_index(config(lab), "chat")

@@ -129,7 +129,7 @@ def test_unreachable_unknown_model_and_bad_key(lab, lab_api_keyed):
 def test_api_key_never_reaches_logs_or_disk(lab_api_keyed, smollm, tmp_path, capfd, caplog):
     """Run a whole batch with a key, every logger at DEBUG; the key must appear in no log line, no
     output, no result file and no file written under LLMLAB_HOME during the run."""
-    from apps.models.loading import lab_home
+    from apps.storage import lab_home
 
     key = lab_api_keyed.api_key
     started = time.time() - 1
