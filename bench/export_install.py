@@ -29,7 +29,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 from apps.deploy.export import ExportConfig, export  # noqa: E402
-from apps.deploy.trial import serve_app  # noqa: E402
+from bench.export_trial import serve_app  # noqa: E402
 from apps.deploy.wheelhouse import build  # noqa: E402
 from apps.storage import lab_home  # noqa: E402
 

@@ -21,7 +21,7 @@ import venv
 import pytest
 
 from apps.deploy.export import ExportConfig, export
-from apps.deploy.trial import serve_app
+from bench.export_trial import serve_app
 from apps.errors import LabError
 
 FACT = "The Zorblax Club meets every Tuesday in the old library."

@@ -1,5 +1,6 @@
 """Start an exported app the way its README says (`python app.py`, with some venv's python) and hand
 back a gradio_client.Client once it answers; used by the export tests and bench/export_install.py.
+A harness, not a capability of the lab: it lives here so apps/ stays importable without Gradio.
 
     with serve_app(venv / "bin" / "python", "my-app", env) as client:
         client.predict("Hi", api_name="/chat")
