@@ -135,6 +135,7 @@ class Runner:
         with self._lock:
             if run_id in self._queue:
                 self._queue.remove(run_id)
+                self._contexts.pop(run_id, None)  # it will not launch: drop the submitter's context
                 self._mark(folder, "stopped", "finetune.stopped_reason")
                 return "stopped"
             proc = self._procs.get(run_id)
